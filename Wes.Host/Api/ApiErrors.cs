@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace Wes.Api;
+
+/// <summary>A request the API refuses, with the status and message the client gets as an ErrorResponse.</summary>
+public sealed class ApiException(int statusCode, string message) : Exception(message)
+{
+    public int StatusCode { get; } = statusCode;
+}
+
+public static class ApiErrors
+{
+    /// <summary>
+    /// Every error leaves as an ErrorResponse: thrown ApiExceptions and Kestrel's bad-request errors with their own
+    /// status, anything unexpected as 500 without internals, and bodiless 4xx/5xx (unknown route, wrong method,
+    /// failed parameter binding) through the status-code pages.
+    /// </summary>
+    public static WebApplication UseWesErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler(errorApp => errorApp.Run(async context =>
+        {
+            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var (status, message) = error switch
+            {
+                ApiException api => (api.StatusCode, api.Message),
+                BadHttpRequestException bad => (bad.StatusCode, bad.Message),
+                _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred; the server log has the details."),
+            };
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsJsonAsync(new ErrorResponse(message, status));
+        }));
+        app.UseStatusCodePages(async statusContext =>
+        {
+            var response = statusContext.HttpContext.Response;
+            var message = response.StatusCode switch
+            {
+                404 => $"No such resource: {statusContext.HttpContext.Request.Path}.",
+                405 => $"Method {statusContext.HttpContext.Request.Method} is not allowed on {statusContext.HttpContext.Request.Path}.",
+                415 => "Unsupported content type.",
+                _ => "The request is malformed.",
+            };
+            await response.WriteAsJsonAsync(new ErrorResponse(message, response.StatusCode));
+        });
+        return app;
+    }
+}

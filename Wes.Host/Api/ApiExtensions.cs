@@ -1,0 +1,50 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FluentValidation;
+using Scalar.AspNetCore;
+
+namespace Wes.Api;
+
+public static class ApiExtensions
+{
+    /// <summary>The spec's base path first; /api/ga4gh/wes/v1 answers identically.</summary>
+    public static readonly string[] BasePaths = ["/ga4gh/wes/v1", "/api/ga4gh/wes/v1"];
+
+    public static IServiceCollection AddWesApi(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // Optional fields the server has no value for are left out, never sent as null.
+            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        });
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
+        services.AddSingleton<IValidator<RunSubmission>, RunSubmissionValidator>();
+        services.AddSingleton<RunSubmitter>();
+        services.AddSingleton<RunViews>();
+        services.AddSingleton<PageTokens>();
+        services.AddOpenApi();
+        return services;
+    }
+
+    public static WebApplication MapWesApi(this WebApplication app)
+    {
+        foreach (var basePath in BasePaths)
+        {
+            var group = app.MapGroup(basePath);
+            var names = basePath == BasePaths[0] ? "" : "Api";
+            group.MapServiceInfoEndpoints(names);
+            group.MapRunEndpoints(names);
+            if (basePath != BasePaths[0])
+            {
+                // One description of each operation in the OpenAPI document, under the spec's path.
+                group.ExcludeFromDescription();
+            }
+        }
+
+        app.MapOpenApi();
+        app.MapScalarApiReference();
+        app.MapGet("/", () => TypedResults.Redirect("/scalar")).ExcludeFromDescription();
+        return app;
+    }
+}

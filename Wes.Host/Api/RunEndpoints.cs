@@ -1,0 +1,155 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+using Wes.Execution;
+using Wes.Persistence;
+using Wes.Runs;
+
+namespace Wes.Api;
+
+/// <summary>The WES run operations plus the log-text endpoints that RunLog links to.</summary>
+public static class RunEndpoints
+{
+    /// <param name="names">Prefix that keeps endpoint names unique when the group is mapped under a second base path.</param>
+    public static RouteGroupBuilder MapRunEndpoints(this RouteGroupBuilder group, string names)
+    {
+        var runs = group.MapGroup("/runs").WithTags("Workflow Runs");
+        runs.MapGet("", ListRunsAsync).WithName(names + "ListRuns");
+        runs.MapPost("", RunWorkflowAsync).WithName(names + "RunWorkflow").DisableAntiforgery();
+        runs.MapGet("/{run_id}", GetRunLogAsync).WithName(names + "GetRunLog");
+        runs.MapGet("/{run_id}/status", GetRunStatusAsync).WithName(names + "GetRunStatus");
+        runs.MapPost("/{run_id}/cancel", CancelRunAsync).WithName(names + "CancelRun");
+        runs.MapGet("/{run_id}/tasks", ListTasksAsync).WithName(names + "ListTasks");
+        runs.MapGet("/{run_id}/tasks/{task_id}", GetTaskAsync).WithName(names + "GetTask");
+        runs.MapGet("/{run_id}/stdout", (string run_id, RunStore store, IOptions<WesOptions> options, CancellationToken ct) =>
+            LogTextAsync(run_id, w => w.StdoutPath, store, options, ct)).WithName(names + "GetRunStdout");
+        runs.MapGet("/{run_id}/stderr", (string run_id, RunStore store, IOptions<WesOptions> options, CancellationToken ct) =>
+            LogTextAsync(run_id, w => w.StderrPath, store, options, ct)).WithName(names + "GetRunStderr");
+        return group;
+    }
+
+    private static async Task<Ok<RunListResponse>> ListRunsAsync(
+        string? page_size, string? page_token, RunStore store, PageTokens tokens, IOptions<WesOptions> options, CancellationToken ct)
+    {
+        var size = PageSize(page_size, options.Value);
+        long? before = page_token is { Length: > 0 } ? await tokens.ReadAsync("runs", page_token, ct) : null;
+        // One extra row tells whether another page exists without a second query.
+        var rows = await store.ListAsync(before, size + 1, ct);
+        var page = rows.Take(size).ToList();
+        var next = rows.Count > size ? await tokens.CreateAsync("runs", page[^1].Seq, ct) : "";
+        return TypedResults.Ok(new RunListResponse(page.Select(RunViews.Summary).ToList(), next));
+    }
+
+    private static async Task<Ok<RunIdResponse>> RunWorkflowAsync(HttpRequest request, RunSubmitter submitter, CancellationToken ct)
+    {
+        var submission = await RunSubmissionReader.ReadAsync(request, ct);
+        var runId = await submitter.SubmitAsync(submission, "api", ct);
+        return TypedResults.Ok(new RunIdResponse(runId));
+    }
+
+    private static async Task<Results<Ok<RunLog>, JsonHttpResult<ErrorResponse>>> GetRunLogAsync(
+        string run_id, HttpRequest request, RunStore store, RunViews views, CancellationToken ct) =>
+        await store.GetAsync(run_id, ct) is { } run ? TypedResults.Ok(views.Log(run, request)) : NotFound(run_id);
+
+    private static async Task<Results<Ok<RunStatus>, JsonHttpResult<ErrorResponse>>> GetRunStatusAsync(
+        string run_id, RunStore store, CancellationToken ct) =>
+        await store.GetStateAsync(run_id, ct) is { } state ? TypedResults.Ok(new RunStatus(run_id, state.ToWes())) : NotFound(run_id);
+
+    /// <summary>
+    /// QUEUED runs end CANCELED at once; INITIALIZING/RUNNING runs go to CANCELING and the executor stops the engine.
+    /// A run already CANCELING or terminal is left as it is, and the answer is still 200 with its id.
+    /// </summary>
+    private static async Task<Results<Ok<RunIdResponse>, JsonHttpResult<ErrorResponse>>> CancelRunAsync(
+        string run_id, RunStore store, RunCancellations cancellations, CancellationToken ct)
+    {
+        // A claim can race the cancel; re-read and retry from the state the run is really in.
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var state = await store.GetStateAsync(run_id, ct);
+            if (state is null)
+            {
+                return NotFound(run_id);
+            }
+
+            var target = state switch
+            {
+                RunState.Queued => RunState.Canceled,
+                RunState.Initializing or RunState.Running => RunState.Canceling,
+                _ => (RunState?)null,
+            };
+            if (target is null ||
+                await store.TransitionAsync(run_id, state.Value, target.Value, TransitionChanges.None, "api", "cancel requested", ct) == TransitionOutcome.Changed)
+            {
+                cancellations.Stop(run_id, StopReason.CancelRequested);
+                return TypedResults.Ok(new RunIdResponse(run_id));
+            }
+        }
+
+        throw new ApiException(StatusCodes.Status409Conflict, $"Run '{run_id}' kept changing state; retry the cancel.");
+    }
+
+    private static async Task<Results<Ok<TaskListResponse>, JsonHttpResult<ErrorResponse>>> ListTasksAsync(
+        string run_id, string? page_size, string? page_token, RunStore store, PageTokens tokens, IOptions<WesOptions> options, CancellationToken ct)
+    {
+        var size = PageSize(page_size, options.Value);
+        var scope = "tasks:" + run_id;
+        long? after = page_token is { Length: > 0 } ? await tokens.ReadAsync(scope, page_token, ct) : null;
+        if (await store.GetStateAsync(run_id, ct) is null)
+        {
+            return NotFound(run_id);
+        }
+
+        var rows = await store.ListTasksAsync(run_id, after, size + 1, ct);
+        var page = rows.Take(size).ToList();
+        var next = rows.Count > size ? await tokens.CreateAsync(scope, page[^1].Id, ct) : "";
+        return TypedResults.Ok(new TaskListResponse(page.Select(RunViews.Task).ToList(), next));
+    }
+
+    private static async Task<Results<Ok<TaskLog>, JsonHttpResult<ErrorResponse>>> GetTaskAsync(
+        string run_id, string task_id, RunStore store, CancellationToken ct)
+    {
+        if (await store.GetTaskAsync(run_id, task_id, ct) is { } task)
+        {
+            return TypedResults.Ok(RunViews.Task(task));
+        }
+
+        return await store.GetStateAsync(run_id, ct) is null
+            ? NotFound(run_id)
+            : TypedResults.Json(new ErrorResponse($"Run '{run_id}' has no task '{task_id}'.", 404), statusCode: 404);
+    }
+
+    private static async Task<IResult> LogTextAsync(
+        string runId, Func<RunWorkspace, string> pick, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
+    {
+        if (await store.GetStateAsync(runId, ct) is null)
+        {
+            return NotFound(runId);
+        }
+
+        var path = pick(new RunWorkspace(options.Value.RunsDir, runId));
+        // Before the engine starts there is no log yet: an empty text, not an error.
+        return File.Exists(path)
+            ? TypedResults.PhysicalFile(path, "text/plain; charset=utf-8", enableRangeProcessing: true)
+            : TypedResults.Text("", "text/plain; charset=utf-8");
+    }
+
+    private static int PageSize(string? text, WesOptions options)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return options.DefaultPageSize;
+        }
+
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size < 1)
+        {
+            throw new ApiException(StatusCodes.Status400BadRequest, $"page_size must be a positive integer; got '{text}'.");
+        }
+
+        // The spec lets a server return fewer items than asked for.
+        return (int)Math.Min(size, options.MaxPageSize);
+    }
+
+    private static JsonHttpResult<ErrorResponse> NotFound(string runId) =>
+        TypedResults.Json(new ErrorResponse($"Run '{runId}' not found.", 404), statusCode: 404);
+}

@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using FluentValidation;
+using Wes.Execution;
+using Wes.Execution.Engines;
+
+namespace Wes.Api;
+
+/// <summary>Everything a RunWorkflow request must satisfy before anything is stored.</summary>
+public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
+{
+    public const int MaxAttachmentNameLength = 1024;
+
+    public RunSubmissionValidator()
+    {
+        RuleForEach(s => s.ReadErrors).Must(_ => false).WithMessage((_, error) => error);
+
+        RuleFor(s => s.WorkflowType).NotEmpty().WithMessage("workflow_type is required (e.g. \"CWL\").")
+            .DependentRules(() => RuleFor(s => s)
+                .Must(s => s.Engines.Any(e => e.WorkflowType == WorkflowTypes.Canonical(s.WorkflowType)))
+                .WithMessage(s => $"workflow_type '{s.WorkflowType}' is not supported; supported types: {string.Join(", ", s.Engines.Select(e => e.WorkflowType).Distinct())}.")
+                .DependentRules(EngineRules));
+
+        RuleFor(s => s.WorkflowUrl).NotEmpty().WithMessage("workflow_url is required.")
+            .DependentRules(() => RuleFor(s => s).Custom(CheckWorkflowUrl));
+
+        RuleFor(s => s.WorkflowParams).Must(f => f.Error is null).WithMessage((_, f) => f.Error);
+        RuleFor(s => s.Tags).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
+            .Must(f => AllScalars(f.Value)).WithMessage("tags must map names to strings.");
+        RuleFor(s => s.WorkflowEngineParameters).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
+            .Must(f => AllScalars(f.Value)).WithMessage("workflow_engine_parameters must map names to strings.");
+
+        RuleFor(s => s.Attachments).Custom((attachments, context) =>
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var attachment in attachments)
+            {
+                if (AttachmentNameProblem(attachment.Name) is { } problem)
+                {
+                    context.AddFailure("workflow_attachment", problem);
+                }
+                else if (!seen.Add(NormalizeRelative(attachment.Name)))
+                {
+                    context.AddFailure("workflow_attachment", $"workflow_attachment '{attachment.Name}' is attached twice.");
+                }
+            }
+        });
+    }
+
+    private void EngineRules()
+    {
+        RuleFor(s => s.WorkflowTypeVersion).NotEmpty().WithMessage("workflow_type_version is required (e.g. \"v1.2\").");
+        RuleFor(s => s).Must(s => s.WorkflowEngine is null || s.ResolveEngine() is not null)
+            .WithMessage(s => $"workflow_engine '{s.WorkflowEngine}' does not run {WorkflowTypes.Canonical(s.WorkflowType)}; engines for it: {string.Join(", ", EnginesFor(s).Select(e => e.Name))}.")
+            .DependentRules(() =>
+            {
+                RuleFor(s => s).Must(s => s.WorkflowTypeVersion is null || s.ResolveEngine()!.NormalizeTypeVersion(s.WorkflowTypeVersion) is not null)
+                    .WithMessage(s => $"workflow_type_version '{s.WorkflowTypeVersion}' is not supported for {WorkflowTypes.Canonical(s.WorkflowType)}; supported: {string.Join(", ", s.ResolveEngine()!.WorkflowTypeVersions)}.");
+                RuleFor(s => s).Must(s => s.WorkflowEngineVersion is null || s.WorkflowEngine is not null)
+                    .WithMessage("workflow_engine_version needs workflow_engine as well.");
+                RuleFor(s => s).Must(s => s.WorkflowEngineVersion is null || s.WorkflowEngine is null || AvailableVersions(s).Contains(s.WorkflowEngineVersion))
+                    .WithMessage(s => $"workflow_engine_version '{s.WorkflowEngineVersion}' of {s.WorkflowEngine} is not available; available: {string.Join(", ", AvailableVersions(s).DefaultIfEmpty("none"))}.");
+                RuleFor(s => s).Custom(CheckEngineParameters);
+            });
+    }
+
+    private static IEnumerable<IWorkflowEngine> EnginesFor(RunSubmission s) =>
+        s.Engines.Where(e => e.WorkflowType == WorkflowTypes.Canonical(s.WorkflowType));
+
+    private static IEnumerable<string> AvailableVersions(RunSubmission s) =>
+        s.Available.Where(a => a.Engine == s.ResolveEngine()).Select(a => a.Version);
+
+    private static void CheckEngineParameters(RunSubmission submission, ValidationContext<RunSubmission> context)
+    {
+        var engine = submission.ResolveEngine()!;
+        foreach (var (name, value) in submission.WorkflowEngineParameters.Value ?? [])
+        {
+            var declared = engine.Parameters.FirstOrDefault(p => p.Name == EngineParameterNames.Normalize(name));
+            var text = EngineParameterNames.ValueText(value);
+            if (declared is null)
+            {
+                context.AddFailure("workflow_engine_parameters",
+                    $"workflow_engine_parameters: '{name}' is not a parameter of {engine.Name}; accepted: {string.Join(", ", engine.Parameters.Select(p => p.Name))}.");
+            }
+            else if (declared.Type == "boolean" && text is not ("true" or "false"))
+            {
+                context.AddFailure("workflow_engine_parameters", $"workflow_engine_parameters: '{name}' must be true or false; got '{text}'.");
+            }
+            else if (declared.Choices is { } choices && !choices.Contains(text, StringComparer.Ordinal))
+            {
+                context.AddFailure("workflow_engine_parameters", $"workflow_engine_parameters: '{name}' must be one of {string.Join(", ", choices)}; got '{text}'.");
+            }
+        }
+    }
+
+    private static void CheckWorkflowUrl(RunSubmission submission, ValidationContext<RunSubmission> context)
+    {
+        var url = submission.WorkflowUrl!;
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && !url.StartsWith('/'))
+        {
+            if (uri.Scheme is not ("http" or "https"))
+            {
+                context.AddFailure("workflow_url", $"workflow_url scheme '{uri.Scheme}' is not supported; use http(s) or the relative path of an attachment.");
+            }
+
+            return;
+        }
+
+        if (AttachmentNameProblem(url) is { } problem)
+        {
+            context.AddFailure("workflow_url", problem.Replace("workflow_attachment", "workflow_url", StringComparison.Ordinal));
+        }
+        else if (!submission.Attachments.Any(a => NormalizeRelative(a.Name) == NormalizeRelative(url)))
+        {
+            context.AddFailure("workflow_url", $"workflow_url '{url}' is relative but no workflow_attachment has that name.");
+        }
+    }
+
+    /// <summary>Why an attachment path could escape or confuse the run directory, or null if it is safe.</summary>
+    public static string? AttachmentNameProblem(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            return "workflow_attachment needs a filename.";
+        }
+
+        if (name.Length > MaxAttachmentNameLength)
+        {
+            return $"workflow_attachment name is longer than {MaxAttachmentNameLength} characters.";
+        }
+
+        if (name.Any(c => c == '\0' || char.IsControl(c)))
+        {
+            return $"workflow_attachment '{Printable(name)}' contains a NUL or control character.";
+        }
+
+        if (name.Contains('\\'))
+        {
+            return $"workflow_attachment '{name}' contains a backslash; use '/' between folders.";
+        }
+
+        if (name.StartsWith('/') || (name.Length >= 2 && name[1] == ':'))
+        {
+            return $"workflow_attachment '{name}' is an absolute path; names must be relative.";
+        }
+
+        if (NormalizeRelative(name) == RunWorkspace.ParamsFileName)
+        {
+            return $"workflow_attachment name '{name}' is reserved for the server's params file.";
+        }
+
+        var segments = NormalizeRelative(name).Split('/');
+        if (segments.Any(segment => segment == ".."))
+        {
+            return $"workflow_attachment '{name}' refers to a parent folder ('..').";
+        }
+
+        return segments.Any(segment => segment.Length == 0) ? $"workflow_attachment '{name}' has an empty path segment." : null;
+    }
+
+    /// <summary>"./a/./b.cwl" and "a/b.cwl" name the same file.</summary>
+    public static string NormalizeRelative(string name) =>
+        string.Join('/', name.Split('/').Where(segment => segment != "."));
+
+    private static bool AllScalars(JsonObject? map) =>
+        map is null || map.All(pair => pair.Value is JsonValue);
+
+    private static string Printable(string value) =>
+        new(value.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+}

@@ -1,0 +1,107 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using FluentValidation;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+using Wes.Execution;
+using Wes.Execution.Engines;
+using Wes.Persistence;
+using Wes.Providers;
+using Wes.Runs;
+
+namespace Wes.Api;
+
+/// <summary>
+/// Records a validated submission: attachments and the request are written and flushed to disk in a staging folder,
+/// moved into place, and only then is the QUEUED row committed. It signals the executor; it never runs work itself.
+/// </summary>
+public sealed class RunSubmitter(
+    RunStore store, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, IValidator<RunSubmission> validator,
+    RunSignal signal, IOptions<WesOptions> options, TimeProvider clock)
+{
+    private readonly IExecutionProvider _provider = providers.First(p =>
+        string.Equals(p.Name, options.Value.DefaultProvider, StringComparison.OrdinalIgnoreCase));
+
+    public async Task<string> SubmitAsync(RunSubmission submission, string actor, CancellationToken cancellationToken)
+    {
+        submission.Engines = catalog.Registered;
+        submission.Available = await _provider.GetEnginesAsync(cancellationToken);
+        var validation = await validator.ValidateAsync(submission, cancellationToken);
+        if (!validation.IsValid)
+        {
+            throw new ApiException(StatusCodes.Status400BadRequest,
+                string.Join(" ", validation.Errors.Select(e => e.ErrorMessage).Distinct()));
+        }
+
+        var engine = submission.ResolveEngine()!;
+        var runId = NewRunId();
+        var request = submission.ToRequestJson();
+        var run = new Run
+        {
+            RunId = runId,
+            State = RunState.Queued.ToWes(),
+            SubmittedAt = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            Provider = _provider.Name,
+            WorkflowType = engine.WorkflowType,
+            WorkflowTypeVersion = engine.NormalizeTypeVersion(submission.WorkflowTypeVersion!)!,
+            WorkflowUrl = submission.WorkflowUrl!,
+            Engine = engine.Name,
+            EngineVersion = submission.Available.FirstOrDefault(a => a.Engine == engine)?.Version,
+            RequestJson = request.ToJsonString(),
+            TagsJson = request["tags"]!.ToJsonString(),
+        };
+
+        var workspace = new RunWorkspace(options.Value.RunsDir, runId);
+        await StageAsync(workspace, submission, run.RequestJson, cancellationToken);
+        try
+        {
+            await store.InsertAsync(run, actor, cancellationToken);
+        }
+        catch
+        {
+            Directory.Delete(workspace.Root, recursive: true);
+            throw;
+        }
+
+        signal.Notify();
+        return runId;
+    }
+
+    /// <summary>128 random bits: run ids cannot be guessed from one another.</summary>
+    private static string NewRunId() => new Guid(RandomNumberGenerator.GetBytes(16)).ToString("D");
+
+    private async Task StageAsync(RunWorkspace workspace, RunSubmission submission, string requestJson, CancellationToken cancellationToken)
+    {
+        var staging = new RunWorkspace(options.Value.RunsDir, ".staging-" + Path.GetFileName(workspace.Root));
+        Directory.CreateDirectory(staging.ExeDir);
+        try
+        {
+            foreach (var attachment in submission.Attachments)
+            {
+                var target = staging.ResolveAttachment(RunSubmissionValidator.NormalizeRelative(attachment.Name))
+                    ?? throw new ApiException(StatusCodes.Status400BadRequest, $"workflow_attachment '{attachment.Name}' would leave the run directory.");
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, true);
+                await attachment.File.CopyToAsync(file, cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+
+            await using (var file = new FileStream(staging.RequestPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, true))
+            {
+                await JsonSerializer.SerializeAsync(file, JsonDocument.Parse(requestJson).RootElement, cancellationToken: cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+
+            Directory.Move(staging.Root, workspace.Root);
+        }
+        catch
+        {
+            if (Directory.Exists(staging.Root))
+            {
+                Directory.Delete(staging.Root, recursive: true);
+            }
+
+            throw;
+        }
+    }
+}

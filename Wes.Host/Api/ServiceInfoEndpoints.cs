@@ -1,0 +1,68 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+using Wes.Execution.Engines;
+using Wes.Persistence;
+using Wes.Providers;
+using Wes.Runs;
+
+namespace Wes.Api;
+
+public static class ServiceInfoEndpoints
+{
+    public const string WesVersion = "1.1.0";
+
+    private static readonly string ServerVersion =
+        typeof(ServiceInfoEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <param name="names">Prefix that keeps endpoint names unique when the group is mapped under a second base path.</param>
+    public static RouteGroupBuilder MapServiceInfoEndpoints(this RouteGroupBuilder group, string names)
+    {
+        group.MapGet("/service-info", GetServiceInfoAsync).WithName(names + "GetServiceInfo").WithTags("Service Info");
+        return group;
+    }
+
+    /// <summary>Engine versions are the ones read from the engines on this machine; state counts come from the database.</summary>
+    private static async Task<Ok<ServiceInfo>> GetServiceInfoAsync(
+        HttpRequest request, RunStore store, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers,
+        IOptions<WesOptions> options, CancellationToken ct)
+    {
+        var settings = options.Value;
+        var provider = providers.First(p => string.Equals(p.Name, settings.DefaultProvider, StringComparison.OrdinalIgnoreCase));
+        var available = await provider.GetEnginesAsync(ct);
+        var counts = await store.CountByStateAsync(ct);
+        var info = settings.ServiceInfo;
+        var origin = string.IsNullOrWhiteSpace(settings.PublicBaseUrl) ? $"{request.Scheme}://{request.Host}" : settings.PublicBaseUrl.TrimEnd('/');
+        return TypedResults.Ok(new ServiceInfo
+        {
+            Id = info.Id,
+            Name = info.Name,
+            Type = new ServiceType("org.ga4gh", "wes", WesVersion),
+            Description = info.Description,
+            Organization = new Organization(info.OrganizationName, info.OrganizationUrl),
+            ContactUrl = info.ContactUrl,
+            DocumentationUrl = info.DocumentationUrl ?? origin + "/scalar",
+            Environment = info.Environment,
+            Version = ServerVersion,
+            WorkflowTypeVersions = available.GroupBy(a => a.Engine.WorkflowType).ToDictionary(
+                g => g.Key, g => new WorkflowTypeVersion(g.SelectMany(a => a.Engine.WorkflowTypeVersions).Distinct().ToList())),
+            SupportedWesVersions = [WesVersion],
+            SupportedFilesystemProtocols = ["file", "http", "https"],
+            WorkflowEngineVersions = available.GroupBy(a => a.Engine.Name).ToDictionary(
+                g => g.Key, g => new WorkflowEngineVersion(g.Select(a => a.Version).ToList())),
+            DefaultWorkflowEngineParameters = available.SelectMany(a => a.Engine.Parameters.Select(p =>
+                new DefaultWorkflowEngineParameter(p.Name, p.Type, p.DefaultValue))).ToList(),
+            SystemStateCounts = counts.ToDictionary(pair => pair.Key.ToWes(), pair => pair.Value),
+            AuthInstructionsUrl = info.AuthInstructionsUrl ?? origin + "/scalar",
+            Tags = new Dictionary<string, string>
+            {
+                ["provider"] = provider.Name,
+                ["executor_workers"] = settings.MaxConcurrentRuns.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["registered_engines"] = string.Join(",", catalog.Registered.Select(e => e.Name)),
+                ["missing_engines"] = string.Join(",", catalog.Registered.Where(e => available.All(a => a.Engine != e)).Select(e => e.Name)),
+                ["run_stdout_stderr"] = "RunLog.run_log.stdout and .stderr link to GET /runs/{run_id}/stdout|stderr",
+            },
+        });
+    }
+}

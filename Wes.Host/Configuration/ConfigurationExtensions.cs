@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Configuration.Json;
+using Microsoft.Extensions.Options;
+
+namespace Wes.Configuration;
+
+public static class ConfigurationExtensions
+{
+    /// <summary>The documented environment variables and the settings they set.</summary>
+    public static readonly IReadOnlyDictionary<string, string> EnvironmentAliases = new Dictionary<string, string>
+    {
+        ["WES_DATA_DIR"] = "DataDir",
+        ["WES_DATABASE"] = "Database",
+        ["WES_MIGRATE_ON_STARTUP"] = "MigrateOnStartup",
+        ["DEFAULT_WES_PROVIDER"] = "DefaultProvider",
+        ["WORKFLOW_POLL_INTERVAL"] = "PollIntervalSeconds",
+        ["WES_MAX_CONCURRENT_RUNS"] = "MaxConcurrentRuns",
+        ["WES_LEASE_SECONDS"] = "LeaseSeconds",
+        ["WES_MAX_ATTEMPTS"] = "MaxAttempts",
+        ["WES_SHUTDOWN_GRACE"] = "ShutdownGraceSeconds",
+        ["WES_PUBLIC_BASE_URL"] = "PublicBaseUrl",
+    };
+
+    /// <summary>
+    /// Reads appsettings.json beside the binary as well as in the working directory, maps the WES_* variables onto
+    /// the "Wes" section, and binds and validates <see cref="WesOptions"/> at start-up.
+    /// </summary>
+    public static WebApplicationBuilder AddWesConfiguration(this WebApplicationBuilder builder)
+    {
+        // A self-contained binary started from another folder still finds the appsettings.json shipped beside it;
+        // it goes before the working directory's file so that one (and the environment) can override it.
+        var besideBinary = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        var inWorkingDir = Path.Combine(builder.Environment.ContentRootPath, "appsettings.json");
+        if (!string.Equals(Path.GetFullPath(besideBinary), Path.GetFullPath(inWorkingDir), StringComparison.Ordinal))
+        {
+            var sources = builder.Configuration.Sources;
+            var index = sources.ToList().FindIndex(source => source is JsonConfigurationSource);
+            var source = new JsonConfigurationSource { Path = besideBinary, Optional = true };
+            source.ResolveFileProvider();
+            sources.Insert(Math.Max(index, 0), source);
+        }
+
+        var aliased = EnvironmentAliases
+            .Where(alias => builder.Configuration[alias.Key] is not null)
+            .ToDictionary(alias => $"{WesOptions.Section}:{alias.Value}", alias => builder.Configuration[alias.Key]);
+        builder.Configuration.AddInMemoryCollection(aliased);
+
+        builder.Services.AddOptions<WesOptions>().Bind(builder.Configuration.GetSection(WesOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<WesOptions>, WesOptionsValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+}

@@ -1,0 +1,76 @@
+namespace Wes.Configuration;
+
+/// <summary>Every server setting, with its code default. Bound from the "Wes" section and the WES_* variables.</summary>
+public sealed class WesOptions
+{
+    public const string Section = "Wes";
+
+    /// <summary>Root of the database file and the per-run directories (WES_DATA_DIR).</summary>
+    public string DataDir { get; set; } = "./data";
+
+    /// <summary>Database connection string (WES_DATABASE); empty means SQLite at DataDir/wes.db.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Apply EF migrations when the server starts (WES_MIGRATE_ON_STARTUP).</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>Provider that executes runs: Local or Mock (DEFAULT_WES_PROVIDER).</summary>
+    public string DefaultProvider { get; set; } = "Local";
+
+    /// <summary>Seconds between database polls for runs submitted by other processes (WORKFLOW_POLL_INTERVAL).</summary>
+    public double PollIntervalSeconds { get; set; } = 10;
+
+    /// <summary>Runs executed at once by this process (WES_MAX_CONCURRENT_RUNS).</summary>
+    public int MaxConcurrentRuns { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>How long a claim stays valid without a heartbeat (WES_LEASE_SECONDS).</summary>
+    public double LeaseSeconds { get; set; } = 60;
+
+    /// <summary>Attempts a run may use before a lost executor ends it in SYSTEM_ERROR (WES_MAX_ATTEMPTS).</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>Seconds in-flight runs get to finish after SIGTERM before they are handed back (WES_SHUTDOWN_GRACE).</summary>
+    public double ShutdownGraceSeconds { get; set; } = 20;
+
+    /// <summary>Seconds an engine gets between SIGTERM and SIGKILL when a run is canceled.</summary>
+    public double KillGraceSeconds { get; set; } = 5;
+
+    /// <summary>Absolute base URL for links in responses (WES_PUBLIC_BASE_URL); empty means "from the request".</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    public int DefaultPageSize { get; set; } = 50;
+    public int MaxPageSize { get; set; } = 500;
+
+    /// <summary>Limits for fetching an http(s) workflow_url.</summary>
+    public long WorkflowDownloadMaxBytes { get; set; } = 10 * 1024 * 1024;
+    public double WorkflowDownloadTimeoutSeconds { get; set; } = 30;
+
+    public MockProviderOptions Mock { get; set; } = new();
+    public ServiceInfoOptions ServiceInfo { get; set; } = new();
+
+    public string ResolvedDataDir => Path.GetFullPath(DataDir);
+    public string RunsDir => Path.Combine(ResolvedDataDir, "runs");
+
+    public string ConnectionString =>
+        string.IsNullOrWhiteSpace(Database) ? $"Data Source={Path.Combine(ResolvedDataDir, "wes.db")}" : Database;
+}
+
+public sealed class MockProviderOptions
+{
+    /// <summary>How long a Mock run takes, unless its tags say otherwise.</summary>
+    public int DelayMilliseconds { get; set; } = 200;
+}
+
+public sealed class ServiceInfoOptions
+{
+    public string Id { get; set; } = "org.ga4gh.wes.host";
+    public string Name { get; set; } = "Wes.Host";
+    public string Description { get; set; } = "GA4GH Workflow Execution Service running CWL workflows locally.";
+    public string OrganizationName { get; set; } = "Wes.Host";
+    public string OrganizationUrl { get; set; } = "https://www.ga4gh.org";
+    public string? ContactUrl { get; set; }
+    public string? DocumentationUrl { get; set; }
+    public string Environment { get; set; } = "dev";
+    /// <summary>Where users learn how to authenticate; empty means this server's API reference page.</summary>
+    public string? AuthInstructionsUrl { get; set; }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Options;
+
+namespace Wes.Configuration;
+
+/// <summary>Reports every bad setting at once, each with the name a user would set it by.</summary>
+public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
+{
+    public static readonly string[] Providers = ["Local", "Mock"];
+
+    public ValidateOptionsResult Validate(string? name, WesOptions options)
+    {
+        var failures = new List<string>();
+        void Check(bool ok, string setting, string rule, object? value)
+        {
+            if (!ok)
+            {
+                failures.Add($"{setting} {rule}; got '{value}'.");
+            }
+        }
+
+        Check(!string.IsNullOrWhiteSpace(options.DataDir), "WES_DATA_DIR (Wes:DataDir)", "must not be empty", options.DataDir);
+        Check(Providers.Contains(options.DefaultProvider, StringComparer.OrdinalIgnoreCase),
+            "DEFAULT_WES_PROVIDER (Wes:DefaultProvider)", $"must be one of {string.Join(", ", Providers)}", options.DefaultProvider);
+        Check(options.PollIntervalSeconds is >= 0.05 and <= 3600,
+            "WORKFLOW_POLL_INTERVAL (Wes:PollIntervalSeconds)", "must be between 0.05 and 3600 seconds", options.PollIntervalSeconds);
+        Check(options.MaxConcurrentRuns is >= 0 and <= 1024,
+            "WES_MAX_CONCURRENT_RUNS (Wes:MaxConcurrentRuns)", "must be between 0 and 1024", options.MaxConcurrentRuns);
+        Check(options.LeaseSeconds is >= 1 and <= 86400, "WES_LEASE_SECONDS (Wes:LeaseSeconds)", "must be between 1 and 86400", options.LeaseSeconds);
+        Check(options.MaxAttempts is >= 1 and <= 100, "WES_MAX_ATTEMPTS (Wes:MaxAttempts)", "must be between 1 and 100", options.MaxAttempts);
+        Check(options.ShutdownGraceSeconds is >= 0 and <= 3600,
+            "WES_SHUTDOWN_GRACE (Wes:ShutdownGraceSeconds)", "must be between 0 and 3600", options.ShutdownGraceSeconds);
+        Check(options.KillGraceSeconds is >= 0 and <= 600, "Wes:KillGraceSeconds", "must be between 0 and 600", options.KillGraceSeconds);
+        Check(options.DefaultPageSize >= 1 && options.DefaultPageSize <= options.MaxPageSize,
+            "Wes:DefaultPageSize", "must be between 1 and Wes:MaxPageSize", options.DefaultPageSize);
+        Check(options.MaxPageSize is >= 1 and <= 10000, "Wes:MaxPageSize", "must be between 1 and 10000", options.MaxPageSize);
+        Check(options.WorkflowDownloadMaxBytes > 0, "Wes:WorkflowDownloadMaxBytes", "must be positive", options.WorkflowDownloadMaxBytes);
+        Check(options.WorkflowDownloadTimeoutSeconds > 0, "Wes:WorkflowDownloadTimeoutSeconds", "must be positive", options.WorkflowDownloadTimeoutSeconds);
+        Check(options.Mock.DelayMilliseconds >= 0, "Wes:Mock:DelayMilliseconds", "must not be negative", options.Mock.DelayMilliseconds);
+        Check(string.IsNullOrWhiteSpace(options.PublicBaseUrl) || IsHttpUrl(options.PublicBaseUrl),
+            "WES_PUBLIC_BASE_URL (Wes:PublicBaseUrl)", "must be an absolute http(s) URL", options.PublicBaseUrl);
+        Check(string.IsNullOrWhiteSpace(options.ServiceInfo.AuthInstructionsUrl) || IsHttpUrl(options.ServiceInfo.AuthInstructionsUrl),
+            "Wes:ServiceInfo:AuthInstructionsUrl", "must be an absolute http(s) URL", options.ServiceInfo.AuthInstructionsUrl);
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsHttpUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+}

@@ -1,0 +1,29 @@
+namespace Wes.Persistence;
+
+/// <summary>Columns written together with a state change. Null members are left as they are.</summary>
+public sealed record TransitionChanges
+{
+    public int? ExitCode { get; init; }
+    public string? OutputsJson { get; init; }
+    public string? CmdJson { get; init; }
+    public string? EngineVersion { get; init; }
+    public int? EnginePid { get; init; }
+    public string? ErrorMessage { get; init; }
+
+    /// <summary>Appended to the run's system_logs, so every system error message stays visible.</summary>
+    public string? SystemLog { get; init; }
+
+    /// <summary>Drop the executor's lease: the run goes back to the queue or ends.</summary>
+    public bool ReleaseLease { get; init; }
+
+    /// <summary>Only change the run while this executor still holds its lease (fencing).</summary>
+    public string? RequireLeaseOwner { get; init; }
+
+    public static TransitionChanges None { get; } = new();
+}
+
+public enum TransitionOutcome
+{
+    Changed,
+    Conflict,
+}

@@ -1,0 +1,22 @@
+using Wes;
+using Wes.Api;
+using Wes.Configuration;
+using Wes.Execution;
+using Wes.Persistence;
+
+// Wes.Host           serve the WES API and execute runs (default)
+// Wes.Host migrate   apply database migrations and exit
+var command = args.FirstOrDefault(arg => !arg.StartsWith('-') && !arg.Contains('=')) ?? "serve";
+var builder = WebApplication.CreateBuilder(args.Where(arg => arg != command).ToArray());
+builder.AddWesConfiguration();
+builder.Services.AddWesPersistence();
+builder.Services.AddWesApi();
+builder.Services.AddWesExecution();
+
+var app = builder.Build();
+app.UseWesErrors();
+app.MapWesApi();
+
+return await HostCommands.RunAsync(app, command);
+
+public partial class Program;

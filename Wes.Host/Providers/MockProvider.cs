@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+using Wes.Execution.Engines;
+using Wes.Runs;
+
+namespace Wes.Providers;
+
+/// <summary>
+/// A deterministic stand-in for tests and benchmarks: no engine, no network. A run takes Wes:Mock:DelayMilliseconds
+/// (or its "wes.mock.delay_ms" tag) and ends as its "wes.mock.outcome" tag says (COMPLETE by default).
+/// </summary>
+public sealed class MockProvider(EngineCatalog catalog, IOptions<WesOptions> options, TimeProvider clock) : IExecutionProvider
+{
+    public const string DelayTag = "wes.mock.delay_ms";
+    public const string OutcomeTag = "wes.mock.outcome";
+    public const string ExitCodeTag = "wes.mock.exit_code";
+    public const string EngineVersion = "mock";
+
+    public string Name => "Mock";
+
+    public Task<IReadOnlyList<AvailableEngine>> GetEnginesAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<AvailableEngine>>(
+            catalog.Registered.Select(engine => new AvailableEngine(engine, EngineVersion, engine.Executable)).ToArray());
+
+    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken stop)
+    {
+        var tags = JsonSerializer.Deserialize<Dictionary<string, string>>(request.Run.TagsJson) ?? [];
+        var delay = tags.TryGetValue(DelayTag, out var text) && int.TryParse(text, CultureInfo.InvariantCulture, out var ms)
+            ? ms
+            : options.Value.Mock.DelayMilliseconds;
+        var command = new[] { "mock", request.Engine.Name, request.Run.WorkflowUrl };
+        await request.OnEngineStarted(null, command);
+        await File.WriteAllTextAsync(request.Workspace.StderrPath, $"mock: running {request.Run.WorkflowUrl} for {delay} ms\n", CancellationToken.None);
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(delay), clock, stop);
+        }
+        catch (OperationCanceledException)
+        {
+            return new ExecutionResult(ExecutionOutcome.Stopped);
+        }
+
+        var outcome = tags.GetValueOrDefault(OutcomeTag, "COMPLETE").ToUpperInvariant();
+        var exitCode = tags.TryGetValue(ExitCodeTag, out var code) && int.TryParse(code, CultureInfo.InvariantCulture, out var parsed) ? parsed : 1;
+        var outputs = new JsonObject { ["mock"] = true, ["workflow_url"] = request.Run.WorkflowUrl };
+        await File.WriteAllTextAsync(request.Workspace.StdoutPath, outputs.ToJsonString(), CancellationToken.None);
+        return outcome switch
+        {
+            "EXECUTOR_ERROR" => new ExecutionResult(ExecutionOutcome.Failed, exitCode, Message: $"mock: exited with code {exitCode} as tagged"),
+            "SYSTEM_ERROR" => new ExecutionResult(ExecutionOutcome.SystemError, Message: "mock: system error as tagged"),
+            _ => new ExecutionResult(ExecutionOutcome.Succeeded, 0, outputs),
+        };
+    }
+
+    public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) => [];
+}

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+
+namespace Wes.Providers;
+
+public sealed class WorkflowFetchException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Downloads an http(s) workflow_url into the run directory, within a size and a time limit.</summary>
+public sealed class WorkflowFetcher(IHttpClientFactory httpClients, IOptions<WesOptions> options)
+{
+    public const string HttpClientName = "workflow-download";
+
+    public async Task<string> DownloadAsync(Uri url, string directory, CancellationToken cancellationToken)
+    {
+        var limits = options.Value;
+        var name = Path.GetFileName(url.AbsolutePath);
+        var target = Path.Combine(directory, string.IsNullOrEmpty(name) || name.StartsWith('.') ? "workflow" : name);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(limits.WorkflowDownloadTimeoutSeconds));
+        try
+        {
+            Directory.CreateDirectory(directory);
+            using var response = await httpClients.CreateClient(HttpClientName)
+                .GetAsync(url, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new WorkflowFetchException($"Downloading workflow_url {url} answered HTTP {(int)response.StatusCode}.");
+            }
+
+            if (response.Content.Headers.ContentLength > limits.WorkflowDownloadMaxBytes)
+            {
+                throw TooLarge(url, limits.WorkflowDownloadMaxBytes);
+            }
+
+            await using var source = await response.Content.ReadAsStreamAsync(timeout.Token);
+            await using var file = File.Create(target);
+            var buffer = new byte[81920];
+            long total = 0;
+            int read;
+            while ((read = await source.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                total += read;
+                if (total > limits.WorkflowDownloadMaxBytes)
+                {
+                    throw TooLarge(url, limits.WorkflowDownloadMaxBytes);
+                }
+
+                await file.WriteAsync(buffer.AsMemory(0, read), timeout.Token);
+            }
+
+            return target;
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new WorkflowFetchException(
+                $"Downloading workflow_url {url} took longer than {limits.WorkflowDownloadTimeoutSeconds} s.", ex);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new WorkflowFetchException($"Could not download workflow_url {url}: {ex.Message}", ex);
+        }
+    }
+
+    private static WorkflowFetchException TooLarge(Uri url, long limit) =>
+        new($"workflow_url {url} is larger than the {limit}-byte limit (Wes:WorkflowDownloadMaxBytes).");
+}

@@ -1,0 +1,65 @@
+namespace Wes.Runs;
+
+/// <summary>One workflow run as stored. Settable properties so both EF Core and Dapper can materialise it.</summary>
+public sealed class Run
+{
+    public long Seq { get; set; }
+    public string RunId { get; set; } = "";
+    public string State { get; set; } = RunState.Queued.ToWes();
+    public long SubmittedAt { get; set; }
+    public long? StartedAt { get; set; }
+    public long? EndedAt { get; set; }
+    public long UpdatedAt { get; set; }
+    public string Provider { get; set; } = "";
+    public string WorkflowType { get; set; } = "";
+    public string WorkflowTypeVersion { get; set; } = "";
+    public string WorkflowUrl { get; set; } = "";
+    public string Engine { get; set; } = "";
+    public string? EngineVersion { get; set; }
+    public int Attempt { get; set; }
+    public string? LeaseOwner { get; set; }
+    public long? LeaseExpiresAt { get; set; }
+    public int? EnginePid { get; set; }
+    public int? ExitCode { get; set; }
+    public string? ErrorMessage { get; set; }
+    public string? CmdJson { get; set; }
+    public string? OutputsJson { get; set; }
+    public string RequestJson { get; set; } = "{}";
+    public string TagsJson { get; set; } = "{}";
+    public string SystemLogsJson { get; set; } = "[]";
+
+    public RunState RunState => RunStateNames.ParseWes(State);
+}
+
+/// <summary>One row of the append-only history of a run's state changes.</summary>
+public sealed class RunStateChange
+{
+    public long Id { get; set; }
+    public string RunId { get; set; } = "";
+    public string? FromState { get; set; }
+    public string ToState { get; set; } = "";
+    public long At { get; set; }
+    public string? Actor { get; set; }
+    public string? Reason { get; set; }
+}
+
+/// <summary>One step of a run as the engine reported it (or the engine process itself).</summary>
+public sealed class RunTask
+{
+    public long Id { get; set; }
+    public string RunId { get; set; } = "";
+    public string TaskId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string? CmdJson { get; set; }
+    public long? StartTime { get; set; }
+    public long? EndTime { get; set; }
+    public int? ExitCode { get; set; }
+    public string? SystemLogsJson { get; set; }
+}
+
+/// <summary>Server-wide values that must be shared by every process on the database (e.g. the page-token key).</summary>
+public sealed class ServerSetting
+{
+    public string Key { get; set; } = "";
+    public string Value { get; set; } = "";
+}
