@@ -1,0 +1,107 @@
+namespace Wes.Bench;
+
+/// <summary>The command line, parsed by hand: one scenario name and a few `--name value` options.</summary>
+internal sealed record BenchArguments(
+    string Scenario, int Runs, int Concurrency, int Seconds, int TimeoutSeconds, string? ServerDll, IReadOnlyList<string> Raw)
+{
+    public const string Usage = """
+        Usage: dotnet run --project Wes.Bench -c Release -- <scenario> [options]
+
+        Scenarios:
+          latency      Local provider + cwltool: submit examples/hello sequentially, time submit→RUNNING and
+                       submit→COMPLETE, and compare with running bare cwltool on the same files.
+          throughput   Mock provider (no engine): concurrent submissions, time until all are COMPLETE, then a
+                       fixed-duration load on GET /runs?page_size=50 and GET /service-info.
+
+        Options:
+          --runs N           runs to submit (latency: 10, throughput: 200)
+          --concurrency N    throughput only: concurrent submitters and clients (default 8)
+          --seconds N        throughput only: duration of each read load (default 5)
+          --timeout N        abort the scenario after N seconds (default 300)
+          --server-dll PATH  Wes.Host.dll to start (default Wes.Host/bin/<Configuration>/net10.0/Wes.Host.dll,
+                             built first if missing)
+          -h, --help         show this text
+
+        The Markdown report goes to stdout, progress to stderr. Exit code 1 if any run or request did not end as
+        expected or the timeout passed, 2 for a usage error.
+        """;
+
+    private static readonly string[] Scenarios = ["latency", "throughput"];
+    private static readonly string[] Options = ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll"];
+    private static readonly string[] ThroughputOnly = ["--concurrency", "--seconds"];
+
+    public bool IsHelp => Scenario == "help";
+
+    /// <exception cref="UsageException">The arguments do not form a valid command; the message says why.</exception>
+    public static BenchArguments Parse(IReadOnlyList<string> args)
+    {
+        string? scenario = null;
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                return new BenchArguments("help", 0, 0, 0, 0, null, args);
+            }
+
+            if (!arg.StartsWith('-'))
+            {
+                scenario = scenario is null ? arg : throw new UsageException($"Unexpected argument '{arg}'; give one scenario.");
+                continue;
+            }
+
+            if (!Options.Contains(arg))
+            {
+                throw new UsageException($"Unknown option '{arg}'.");
+            }
+
+            if (i + 1 >= args.Count)
+            {
+                throw new UsageException($"{arg} needs a value.");
+            }
+
+            values[arg] = args[++i];
+        }
+
+        if (scenario is null || !Scenarios.Contains(scenario))
+        {
+            throw new UsageException(scenario is null
+                ? "Name a scenario: latency or throughput."
+                : $"Unknown scenario '{scenario}'; use latency or throughput.");
+        }
+
+        // An option that the scenario would silently ignore is more likely a mistake than a wish.
+        if (scenario == "latency" && ThroughputOnly.FirstOrDefault(values.ContainsKey) is { } ignored)
+        {
+            throw new UsageException($"{ignored} applies only to the throughput scenario.");
+        }
+
+        return new BenchArguments(
+            scenario,
+            Number(values, "--runs", scenario == "latency" ? 10 : 200, max: 1_000_000),
+            Number(values, "--concurrency", 8, max: 1024),
+            Number(values, "--seconds", 5, max: 3600),
+            Number(values, "--timeout", 300, max: 86_400),
+            values.TryGetValue("--server-dll", out var dll) ? Path.GetFullPath(dll) : null,
+            args);
+    }
+
+    private static int Number(Dictionary<string, string> values, string name, int fallback, int max)
+    {
+        if (!values.TryGetValue(name, out var text))
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, out var value) && value >= 1 && value <= max
+            ? value
+            : throw new UsageException($"{name} must be a whole number from 1 to {max}; got '{text}'.");
+    }
+}
+
+/// <summary>A command-line mistake: printed with the usage text, exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>The benchmark could not run or a run ended unexpectedly: printed as the reason, exit code 1.</summary>
+internal sealed class BenchException(string message) : Exception(message);

@@ -1,0 +1,257 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace Wes.Bench;
+
+/// <summary>
+/// One Wes.Host child process on a free loopback port with a fresh data directory. Disposing stops it with SIGTERM,
+/// as a service manager would, and deletes the directory.
+/// </summary>
+internal sealed class ServerProcess : IAsyncDisposable
+{
+    private const int TailLines = 40;
+    private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(30);
+
+    private readonly Process process;
+    private readonly DirectoryInfo dataDir;
+    private readonly Queue<string> tail = new();
+
+    private ServerProcess(Process process, DirectoryInfo dataDir, Uri apiBase)
+    {
+        this.process = process;
+        this.dataDir = dataDir;
+        ApiBase = apiBase;
+        // The server's log is kept only as a short tail for error messages; stdout belongs to the report.
+        process.OutputDataReceived += (_, e) => Remember(e.Data);
+        process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>Base of the WES API, ending in a slash so that "runs" and "service-info" resolve under it.</summary>
+    public Uri ApiBase { get; }
+
+    /// <summary>The Wes.Host.dll to start: the one given, or this tool's configuration's build, built first if missing.</summary>
+    public static async Task<string> ResolveDllAsync(string repositoryRoot, string? explicitDll, CancellationToken cancellationToken)
+    {
+        if (explicitDll is not null)
+        {
+            return File.Exists(explicitDll) ? explicitDll : throw new BenchException($"--server-dll {explicitDll} does not exist.");
+        }
+
+        // The same configuration as this tool, so a Release benchmark measures a Release server.
+        var configuration = typeof(ServerProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
+        var project = Path.Combine(repositoryRoot, "Wes.Host");
+        var dll = Path.Combine(project, "bin", configuration, "net10.0", "Wes.Host.dll");
+        if (!File.Exists(dll))
+        {
+            await Console.Error.WriteLineAsync($"Building Wes.Host ({configuration}) ...");
+            var build = await ChildProcess.RunAsync("dotnet", ["build", project, "-c", configuration, "--nologo"], repositoryRoot, cancellationToken);
+            if (build.ExitCode != 0 || !File.Exists(dll))
+            {
+                var log = string.Join('\n', (build.Stdout + build.Stderr).Split('\n').TakeLast(30));
+                throw new BenchException($"`dotnet build Wes.Host -c {configuration}` failed with exit code {build.ExitCode}:\n{log}");
+            }
+        }
+        else if (NewestSourceUtc(project) > File.GetLastWriteTimeUtc(dll))
+        {
+            await Console.Error.WriteLineAsync(
+                $"warning: {dll} is older than the Wes.Host sources; run `dotnet build Wes.Host -c {configuration}` to measure the current code.");
+        }
+
+        return dll;
+    }
+
+    public static async Task<ServerProcess> StartAsync(
+        string serverDll, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+    {
+        var dataDir = Directory.CreateTempSubdirectory("wes-bench-");
+        var url = $"http://127.0.0.1:{FreePort()}";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { serverDll, "--urls", url },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = dataDir.FullName,
+        };
+        // A WES_DATABASE or Wes__ setting inherited from the caller's shell would make results depend on who ran this.
+        foreach (var name in start.Environment.Keys.Where(IsServerSetting).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["WES_DATA_DIR"] = dataDir.FullName;
+        start.Environment["WORKFLOW_POLL_INTERVAL"] = "10";
+        foreach (var (name, value) in settings)
+        {
+            start.Environment[name] = value;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new BenchException("Could not start dotnet.");
+        }
+        catch (Win32Exception ex)
+        {
+            dataDir.Delete(recursive: true);
+            throw new BenchException($"Could not start `dotnet {serverDll}`: {ex.Message}");
+        }
+
+        var server = new ServerProcess(process, dataDir, new Uri(url + "/ga4gh/wes/v1/"));
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            await server.WaitUntilReadyAsync(cancellationToken);
+            await Console.Error.WriteLineAsync($"Wes.Host (pid {process.Id}) answered on {url} after {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s.");
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            await StopAsync();
+        }
+
+        process.Dispose();
+        try
+        {
+            dataDir.Delete(recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"warning: could not delete {dataDir.FullName}: {ex.Message}");
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(StartupLimit);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var serviceInfo = new Uri(ApiBase, "service-info");
+        try
+        {
+            while (true)
+            {
+                if (process.HasExited)
+                {
+                    throw new BenchException($"Wes.Host exited with code {process.ExitCode} before it answered. Its last output:\n{Tail()}");
+                }
+
+                try
+                {
+                    using var response = await http.GetAsync(serviceInfo, limit.Token);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        return;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // Not listening yet.
+                }
+                catch (TaskCanceledException ex) when (ex.InnerException is TimeoutException)
+                {
+                    // One slow answer during start-up; the overall limit still applies.
+                }
+
+                await Task.Delay(50, limit.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BenchException(
+                $"Wes.Host did not answer GET {serviceInfo} with 200 within {StartupLimit.TotalSeconds} s. Its last output:\n{Tail()}");
+        }
+    }
+
+    private async Task StopAsync()
+    {
+        // SIGTERM runs the host's own shutdown (in-flight runs are handed back, SQLite closes); the tree kill is for a
+        // server that ignores it, and also ends engine processes it started.
+        try
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                using var kill = Process.Start(new ProcessStartInfo("kill")
+                {
+                    ArgumentList = { "-TERM", process.Id.ToString(CultureInfo.InvariantCulture) },
+                    UseShellExecute = false,
+                });
+                await (kill?.WaitForExitAsync(CancellationToken.None) ?? Task.CompletedTask);
+            }
+
+            using var grace = new CancellationTokenSource(StopLimit);
+            await process.WaitForExitAsync(grace.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or Win32Exception)
+        {
+            await Console.Error.WriteLineAsync($"Wes.Host did not stop within {StopLimit.TotalSeconds} s of SIGTERM; killing it.");
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (tail)
+        {
+            tail.Enqueue(line);
+            if (tail.Count > TailLines)
+            {
+                tail.Dequeue();
+            }
+        }
+    }
+
+    private string Tail()
+    {
+        lock (tail)
+        {
+            return string.Join('\n', tail);
+        }
+    }
+
+    private static bool IsServerSetting(string name) =>
+        name.StartsWith("WES_", StringComparison.OrdinalIgnoreCase) ||
+        name.StartsWith("Wes__", StringComparison.OrdinalIgnoreCase) ||
+        name is "DEFAULT_WES_PROVIDER" or "WORKFLOW_POLL_INTERVAL";
+
+    /// <summary>A port the OS just handed out; another process could take it before the server binds, which start-up reports.</summary>
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static DateTime NewestSourceUtc(string project)
+    {
+        var separator = Path.DirectorySeparatorChar;
+        return Directory.EnumerateFiles(project, "*.cs*", SearchOption.AllDirectories)
+            .Where(path => !path.Contains($"{separator}bin{separator}", StringComparison.Ordinal)
+                && !path.Contains($"{separator}obj{separator}", StringComparison.Ordinal))
+            .Select(File.GetLastWriteTimeUtc)
+            .DefaultIfEmpty(DateTime.MinValue)
+            .Max();
+    }
+}
