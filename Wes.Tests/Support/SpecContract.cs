@@ -49,6 +49,8 @@ public static class SpecContract
                 Check(value, part!.AsObject(), path, problems, strict: false);
             }
 
+            CheckRequired(value, schema, path, problems);
+
             if (strict)
             {
                 CheckUnknownProperties(value, schema, path, problems);
@@ -123,13 +125,7 @@ public static class SpecContract
             return;
         }
 
-        foreach (var required in schema["required"]?.AsArray() ?? [])
-        {
-            if (!obj.ContainsKey(required!.GetValue<string>()))
-            {
-                problems.Add($"{path}.{required} is required but missing");
-            }
-        }
+        CheckRequired(obj, schema, path, problems);
 
         var properties = schema["properties"] as JsonObject;
         foreach (var (name, child) in obj)
@@ -147,6 +143,17 @@ public static class SpecContract
         if (strict)
         {
             CheckUnknownProperties(value, schema, path, problems);
+        }
+    }
+
+    private static void CheckRequired(JsonNode value, JsonObject schema, string path, List<string> problems)
+    {
+        foreach (var required in schema["required"]?.AsArray() ?? [])
+        {
+            if (value is JsonObject obj && !obj.ContainsKey(required!.GetValue<string>()))
+            {
+                problems.Add($"{path}.{required} is required but missing");
+            }
         }
     }
 
