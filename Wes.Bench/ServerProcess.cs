@@ -21,11 +21,12 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly DirectoryInfo dataDir;
     private readonly Queue<string> tail = new();
 
-    private ServerProcess(Process process, DirectoryInfo dataDir, Uri apiBase)
+    private ServerProcess(Process process, DirectoryInfo dataDir, Uri apiBase, IReadOnlyList<string> environment)
     {
         this.process = process;
         this.dataDir = dataDir;
         ApiBase = apiBase;
+        Environment = environment;
         // The server's log is kept only as a short tail for error messages; stdout belongs to the report.
         process.OutputDataReceived += (_, e) => Remember(e.Data);
         process.ErrorDataReceived += (_, e) => Remember(e.Data);
@@ -35,6 +36,9 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>Base of the WES API, ending in a slash so that "runs" and "service-info" resolve under it.</summary>
     public Uri ApiBase { get; }
+
+    /// <summary>The settings the server ran with, as NAME=value, for the report (the temporary WES_DATA_DIR left out).</summary>
+    public IReadOnlyList<string> Environment { get; }
 
     /// <summary>The Wes.Host.dll to start: the one given, or this tool's configuration's build, built first if missing.</summary>
     public static async Task<string> ResolveDllAsync(string repositoryRoot, string? explicitDll, CancellationToken cancellationToken)
@@ -74,7 +78,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         var url = $"http://127.0.0.1:{FreePort()}";
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { serverDll, "--urls", url },
+            // "--urls=URL", not "--urls URL": Wes.Host takes its first argument without '-' or '=' as its command name.
+            ArgumentList = { serverDll, "--urls=" + url },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -104,7 +109,12 @@ internal sealed class ServerProcess : IAsyncDisposable
             throw new BenchException($"Could not start `dotnet {serverDll}`: {ex.Message}");
         }
 
-        var server = new ServerProcess(process, dataDir, new Uri(url + "/ga4gh/wes/v1/"));
+        var shown = start.Environment
+            .Where(pair => pair.Key != "WES_DATA_DIR" && (IsServerSetting(pair.Key) || AffectsServer(pair.Key)))
+            .Select(pair => $"{pair.Key}={pair.Value}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var server = new ServerProcess(process, dataDir, new Uri(url + "/ga4gh/wes/v1/"), shown);
         try
         {
             var started = Stopwatch.GetTimestamp();
@@ -235,6 +245,11 @@ internal sealed class ServerProcess : IAsyncDisposable
         name.StartsWith("WES_", StringComparison.OrdinalIgnoreCase) ||
         name.StartsWith("Wes__", StringComparison.OrdinalIgnoreCase) ||
         name is "DEFAULT_WES_PROVIDER" or "WORKFLOW_POLL_INTERVAL";
+
+    /// <summary>Inherited variables that change what is measured (log levels cost real time per request), so they are reported.</summary>
+    private static bool AffectsServer(string name) =>
+        name.StartsWith("Logging__", StringComparison.OrdinalIgnoreCase) ||
+        name is "ASPNETCORE_ENVIRONMENT" or "DOTNET_ENVIRONMENT" or "DOTNET_gcServer" or "DOTNET_TieredPGO";
 
     /// <summary>A port the OS just handed out; another process could take it before the server binds, which start-up reports.</summary>
     private static int FreePort()

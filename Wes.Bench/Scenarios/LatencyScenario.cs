@@ -45,7 +45,7 @@ internal sealed class LatencyScenario(BenchArguments arguments, string repositor
             }
         }
 
-        WriteReport(output, runs, bare);
+        WriteReport(output, server.Environment, runs, bare);
         return failures;
     }
 
@@ -118,9 +118,11 @@ internal sealed class LatencyScenario(BenchArguments arguments, string repositor
         return times;
     }
 
-    private static void WriteReport(TextWriter output, List<WesRun> runs, List<double> bare)
+    private static void WriteReport(TextWriter output, IReadOnlyList<string> environment, List<WesRun> runs, List<double> bare)
     {
         output.WriteLine("### Latency: examples/hello, Local provider (cwltool), one run at a time");
+        output.WriteLine();
+        output.WriteLine($"Server environment: {Markdown.Code(string.Join(' ', environment))}");
         output.WriteLine();
         string[] Row(string measure, Summary s) =>
             [measure, s.Count.ToString(CultureInfo.InvariantCulture), Markdown.Ms(s.Median), Markdown.Ms(s.P90), Markdown.Ms(s.Min), Markdown.Ms(s.Max)];

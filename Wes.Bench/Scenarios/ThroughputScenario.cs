@@ -54,6 +54,7 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
         }
 
         output.WriteLine($"### Throughput: Mock provider (0 ms per run), WES_MAX_CONCURRENT_RUNS={workers}");
+        output.WriteLine($"Server environment: {Markdown.Code(string.Join(' ', server.Environment))}");
         output.WriteLine();
         var post = Summary.Of(postLatencies);
         Markdown.Table(output, ["Measure", "Value"],

@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using Wes.Persistence;
+using Wes.Runs;
+using Wes.Tests.Support;
+
+namespace Wes.Tests.Persistence;
+
+public sealed class RunStoreTests : IDisposable
+{
+    private readonly WesApplicationFactory _factory = new(workers: 0);
+    private readonly RunStore _store;
+
+    public RunStoreTests()
+    {
+        _factory.CreateClient().Dispose(); // starts the host, which applies the migrations
+        _store = _factory.Service<RunStore>();
+    }
+
+    public void Dispose() => _factory.Dispose();
+
+    [Fact]
+    public async Task Transition_ChangesOnlyFromTheExpectedStateAndWritesHistory()
+    {
+        var run = RunBuilder.Queued();
+        await _store.InsertAsync(run, "test", CancellationToken.None);
+
+        var wrongFrom = await _store.TransitionAsync(run.RunId, RunState.Running, RunState.Complete, TransitionChanges.None, "test", "t", CancellationToken.None);
+        var right = await _store.TransitionAsync(run.RunId, RunState.Queued, RunState.Canceled, TransitionChanges.None, "test", "t", CancellationToken.None);
+        var again = await _store.TransitionAsync(run.RunId, RunState.Queued, RunState.Canceled, TransitionChanges.None, "test", "t", CancellationToken.None);
+
+        Assert.Equal(TransitionOutcome.Conflict, wrongFrom);
+        Assert.Equal(TransitionOutcome.Changed, right);
+        Assert.Equal(TransitionOutcome.Conflict, again);
+        var history = await _store.GetHistoryAsync(run.RunId, CancellationToken.None);
+        Assert.Equal([(null, "QUEUED"), ("QUEUED", "CANCELED")], history.Select(h => (h.FromState, h.ToState)));
+        var stored = await _store.GetAsync(run.RunId, CancellationToken.None);
+        Assert.NotNull(stored!.EndedAt);
+    }
+
+    [Fact]
+    public async Task Transition_NotInTheTableIsAProgrammingError()
+    {
+        var run = RunBuilder.Queued();
+        await _store.InsertAsync(run, "test", CancellationToken.None);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            _store.TransitionAsync(run.RunId, RunState.Queued, RunState.Complete, TransitionChanges.None, "test", "t", CancellationToken.None));
+        Assert.Equal(RunState.Queued, await _store.GetStateAsync(run.RunId, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Transition_IsFencedByTheLeaseOwner()
+    {
+        var run = RunBuilder.Queued();
+        await _store.InsertAsync(run, "test", CancellationToken.None);
+        var claimed = await _store.TryClaimNextAsync("owner-a", TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        var stranger = await _store.TransitionAsync(run.RunId, RunState.Initializing, RunState.Running,
+            new TransitionChanges { RequireLeaseOwner = "owner-b" }, "owner-b", "t", CancellationToken.None);
+        var owner = await _store.TransitionAsync(run.RunId, RunState.Initializing, RunState.Running,
+            new TransitionChanges { RequireLeaseOwner = "owner-a" }, "owner-a", "t", CancellationToken.None);
+
+        Assert.Equal(run.RunId, claimed!.RunId);
+        Assert.Equal(1, claimed.Attempt);
+        Assert.Equal(TransitionOutcome.Conflict, stranger);
+        Assert.Equal(TransitionOutcome.Changed, owner);
+    }
+
+    [Fact]
+    public async Task SystemLogs_AccumulateAcrossTransitions()
+    {
+        var run = RunBuilder.Queued();
+        await _store.InsertAsync(run, "test", CancellationToken.None);
+        await _store.TryClaimNextAsync("a", TimeSpan.FromMinutes(1), CancellationToken.None);
+        await _store.TransitionAsync(run.RunId, RunState.Initializing, RunState.Queued, new TransitionChanges { SystemLog = "first" }, "a", "t", CancellationToken.None);
+        await _store.TryClaimNextAsync("b", TimeSpan.FromMinutes(1), CancellationToken.None);
+        await _store.TransitionAsync(run.RunId, RunState.Initializing, RunState.SystemError, new TransitionChanges { SystemLog = "second" }, "b", "t", CancellationToken.None);
+
+        var stored = await _store.GetAsync(run.RunId, CancellationToken.None);
+
+        Assert.Equal("""["first","second"]""", stored!.SystemLogsJson);
+        Assert.Equal(2, stored.Attempt);
+        Assert.Null(stored.LeaseOwner);
+    }
+
+    [Fact]
+    public async Task ConcurrentClaims_TakeEachRunExactlyOnce()
+    {
+        const int runs = 60;
+        const int claimers = 8;
+        for (var i = 0; i < runs; i++)
+        {
+            await _store.InsertAsync(RunBuilder.Queued(), "test", CancellationToken.None);
+        }
+
+        var claimed = new ConcurrentBag<(string Owner, string RunId)>();
+        await Task.WhenAll(Enumerable.Range(0, claimers).Select(worker => Task.Run(async () =>
+        {
+            while (await _store.TryClaimNextAsync($"worker-{worker}", TimeSpan.FromMinutes(1), CancellationToken.None) is { } run)
+            {
+                claimed.Add(($"worker-{worker}", run.RunId));
+            }
+        })));
+
+        Assert.Equal(runs, claimed.Count);
+        Assert.Equal(runs, claimed.Select(c => c.RunId).Distinct().Count());
+        var counts = await _store.CountByStateAsync(CancellationToken.None);
+        Assert.Equal(runs, counts[RunState.Initializing]);
+    }
+}
