@@ -38,6 +38,7 @@ Console.CancelKeyPress += (_, e) =>
     interrupted.Cancel();
 };
 
+const int MaxFailuresShown = 20;
 var output = Console.Out;
 try
 {
@@ -53,9 +54,15 @@ try
 
     output.WriteLine($"**{failures.Count} failure(s):**");
     output.WriteLine();
-    foreach (var failure in failures)
+    // Two hundred identical lines would bury the report; the first few say why, the count says how often.
+    foreach (var failure in failures.Take(MaxFailuresShown))
     {
         output.WriteLine("- " + failure.ReplaceLineEndings(" "));
+    }
+
+    if (failures.Count > MaxFailuresShown)
+    {
+        output.WriteLine($"- … and {failures.Count - MaxFailuresShown} more");
     }
 
     await Console.Error.WriteLineAsync($"{failures.Count} failure(s): not every run or request ended as expected; see the report.");

@@ -26,7 +26,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         this.process = process;
         this.dataDir = dataDir;
         ApiBase = apiBase;
-        Environment = environment;
+        Settings = environment;
         // The server's log is kept only as a short tail for error messages; stdout belongs to the report.
         process.OutputDataReceived += (_, e) => Remember(e.Data);
         process.ErrorDataReceived += (_, e) => Remember(e.Data);
@@ -38,7 +38,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     public Uri ApiBase { get; }
 
     /// <summary>The settings the server ran with, as NAME=value, for the report (the temporary WES_DATA_DIR left out).</summary>
-    public IReadOnlyList<string> Environment { get; }
+    public IReadOnlyList<string> Settings { get; }
 
     /// <summary>The Wes.Host.dll to start: the one given, or this tool's configuration's build, built first if missing.</summary>
     public static async Task<string> ResolveDllAsync(string repositoryRoot, string? explicitDll, CancellationToken cancellationToken)

@@ -45,7 +45,7 @@ internal sealed class LatencyScenario(BenchArguments arguments, string repositor
             }
         }
 
-        WriteReport(output, server.Environment, runs, bare);
+        WriteReport(output, server.Settings, runs, bare);
         return failures;
     }
 
@@ -136,7 +136,8 @@ internal sealed class LatencyScenario(BenchArguments arguments, string repositor
             Row("bare cwltool: start → exit", cwltool),
         ]);
         var ratio = complete.Median / cwltool.Median;
-        output.WriteLine($"Ratio median(WES submit → COMPLETE) / median(bare cwltool): **{ratio.ToString("F2", CultureInfo.InvariantCulture)}×** " +
+        var ratioText = double.IsFinite(ratio) ? ratio.ToString("F2", CultureInfo.InvariantCulture) + "×" : "– (no successful runs to compare)";
+        output.WriteLine($"Ratio median(WES submit → COMPLETE) / median(bare cwltool): **{ratioText}** " +
             $"(WES adds {Markdown.Ms(complete.Median - cwltool.Median)} ms at the median).");
         output.WriteLine();
         output.WriteLine($"Status polled every {PollEvery.TotalMilliseconds:F0} ms, so a state is seen up to one poll interval plus one request late. " +

@@ -53,30 +53,8 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
             }
         }
 
-        output.WriteLine($"### Throughput: Mock provider (0 ms per run), WES_MAX_CONCURRENT_RUNS={workers}");
-        output.WriteLine($"Server environment: {Markdown.Code(string.Join(' ', server.Environment))}");
-        output.WriteLine();
-        var post = Summary.Of(postLatencies);
-        Markdown.Table(output, ["Measure", "Value"],
-        [
-            ["Runs submitted (JSON body)", $"{runIds.Length} by {arguments.Concurrency} concurrent submitters"],
-            ["Submission phase", $"{Markdown.Ms(submitted.TotalMilliseconds)} ms"],
-            ["Submissions/s", Markdown.Rate(runIds.Length / submitted.TotalSeconds)],
-            ["POST /runs latency median / p90 / max", $"{Markdown.Ms(post.Median)} / {Markdown.Ms(post.P90)} / {Markdown.Ms(post.Max)} ms"],
-            ["First POST → all runs terminal", $"{Markdown.Ms(finished.TotalMilliseconds)} ms"],
-            ["Runs finished/s over that time", Markdown.Rate(runIds.Length / finished.TotalSeconds)],
-            ["Runs COMPLETE", $"{complete} of {runIds.Length}"],
-        ]);
-        Markdown.Table(output,
-            [$"Read load ({arguments.Concurrency} clients, {arguments.Seconds} s each)", "requests", "requests/s", "median ms", "p90 ms", "max ms", "non-200"],
-            loads.Select(l => (IReadOnlyList<string>)
-            [
-                "GET /" + l.Path, l.Requests.ToString(CultureInfo.InvariantCulture), Markdown.Rate(l.PerSecond),
-                Markdown.Ms(l.Latency.Median), Markdown.Ms(l.Latency.P90), Markdown.Ms(l.Latency.Max), l.NotOk.ToString(CultureInfo.InvariantCulture),
-            ]));
-        output.WriteLine($"The read load runs after the submissions, so GET /runs pages through a database holding those {runIds.Length} runs. " +
-            $"Completion is checked by listing all runs every {PollEvery.TotalMilliseconds:F0} ms.");
-        output.WriteLine();
+        var submission = new SubmissionResult(runIds.Length, complete, submitted, finished, Summary.Of(postLatencies));
+        WriteReport(output, server.Settings, workers, submission, loads);
         return failures;
     }
 
@@ -144,6 +122,38 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
         var all = perClient.SelectMany(latencies => latencies).ToList();
         return new LoadResult(path, all.Count, all.Count / elapsed.TotalSeconds, Summary.Of(all), notOk);
     }
+
+    private void WriteReport(
+        TextWriter output, IReadOnlyList<string> environment, string workers, SubmissionResult submission, List<LoadResult> loads)
+    {
+        output.WriteLine($"### Throughput: Mock provider (0 ms per run), WES_MAX_CONCURRENT_RUNS={workers}");
+        output.WriteLine();
+        output.WriteLine($"Server environment: {Markdown.Code(string.Join(' ', environment))}");
+        output.WriteLine();
+        var post = submission.PostLatency;
+        Markdown.Table(output, ["Measure", "Value"],
+        [
+            ["Runs submitted (JSON body)", $"{submission.Runs} by {arguments.Concurrency} concurrent submitters"],
+            ["Submission phase", $"{Markdown.Ms(submission.Submitted.TotalMilliseconds)} ms"],
+            ["Submissions/s", Markdown.Rate(submission.Runs / submission.Submitted.TotalSeconds)],
+            ["POST /runs latency median / p90 / max", $"{Markdown.Ms(post.Median)} / {Markdown.Ms(post.P90)} / {Markdown.Ms(post.Max)} ms"],
+            ["First POST → all runs terminal", $"{Markdown.Ms(submission.Finished.TotalMilliseconds)} ms"],
+            ["Runs finished/s over that time", Markdown.Rate(submission.Runs / submission.Finished.TotalSeconds)],
+            ["Runs COMPLETE", $"{submission.Complete} of {submission.Runs}"],
+        ]);
+        Markdown.Table(output,
+            [$"Read load ({arguments.Concurrency} clients, {arguments.Seconds} s each)", "requests", "requests/s", "median ms", "p90 ms", "max ms", "non-200"],
+            loads.Select(l => (IReadOnlyList<string>)
+            [
+                "GET /" + l.Path, l.Requests.ToString(CultureInfo.InvariantCulture), Markdown.Rate(l.PerSecond),
+                Markdown.Ms(l.Latency.Median), Markdown.Ms(l.Latency.P90), Markdown.Ms(l.Latency.Max), l.NotOk.ToString(CultureInfo.InvariantCulture),
+            ]));
+        output.WriteLine($"The read load runs after the submissions, so GET /runs pages through a database holding those {submission.Runs} runs. " +
+            $"Completion is checked by listing all runs every {PollEvery.TotalMilliseconds:F0} ms.");
+        output.WriteLine();
+    }
+
+    private sealed record SubmissionResult(int Runs, int Complete, TimeSpan Submitted, TimeSpan Finished, Summary PostLatency);
 
     private sealed record LoadResult(string Path, int Requests, double PerSecond, Summary Latency, int NotOk);
 }
