@@ -21,12 +21,12 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly DirectoryInfo dataDir;
     private readonly Queue<string> tail = new();
 
-    private ServerProcess(Process process, DirectoryInfo dataDir, Uri apiBase, IReadOnlyList<string> environment)
+    private ServerProcess(Process process, DirectoryInfo dataDir, Uri apiBase, IReadOnlyList<string> settings)
     {
         this.process = process;
         this.dataDir = dataDir;
         ApiBase = apiBase;
-        Settings = environment;
+        Settings = settings;
         // The server's log is kept only as a short tail for error messages; stdout belongs to the report.
         process.OutputDataReceived += (_, e) => Remember(e.Data);
         process.ErrorDataReceived += (_, e) => Remember(e.Data);

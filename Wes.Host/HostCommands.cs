@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Wes.Configuration;
 using Wes.Persistence;
 
 namespace Wes;
@@ -8,30 +9,43 @@ public static class HostCommands
 {
     public static async Task<int> RunAsync(WebApplication app, string command)
     {
+        if (ReadSettingsProblem(app.Services) is { } problem)
+        {
+            await Console.Error.WriteLineAsync("Configuration error:\n  " + problem);
+            return 2;
+        }
+
+        switch (command)
+        {
+            case "serve":
+                await app.RunAsync();
+                return 0;
+            case "migrate":
+                await app.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(CancellationToken.None);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"Unknown command '{command}'. Use: Wes.Host [migrate] [--urls http://host:port]");
+                return 2;
+        }
+    }
+
+    /// <summary>Binds and validates the settings before anything starts, so a bad value stops the process with its name.</summary>
+    private static string? ReadSettingsProblem(IServiceProvider services)
+    {
         try
         {
-            switch (command)
-            {
-                case "serve":
-                    await app.RunAsync();
-                    return 0;
-                case "migrate":
-                    await app.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(CancellationToken.None);
-                    return 0;
-                default:
-                    await Console.Error.WriteLineAsync($"Unknown command '{command}'. Use: Wes.Host [migrate] [--urls http://host:port]");
-                    return 2;
-            }
+            _ = services.GetRequiredService<IOptions<WesOptions>>().Value;
+            return null;
         }
         catch (OptionsValidationException ex)
         {
-            await Console.Error.WriteLineAsync("Configuration error:\n  " + string.Join("\n  ", ex.Failures));
-            return 2;
+            return string.Join("\n  ", ex.Failures);
         }
-        catch (InvalidOperationException ex) when (ex.Message.Contains("configuration", StringComparison.OrdinalIgnoreCase))
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
         {
-            await Console.Error.WriteLineAsync("Configuration error: " + ex.Message);
-            return 2;
+            var alias = Configuration.ConfigurationExtensions.EnvironmentAliases
+                .FirstOrDefault(a => ex.Message.Contains($"'{WesOptions.Section}:{a.Value}'", StringComparison.Ordinal)).Key;
+            return alias is null ? ex.Message : $"{alias}: {ex.Message}";
         }
     }
 }

@@ -6,8 +6,8 @@ using Wes.Persistence;
 
 // Wes.Host           serve the WES API and execute runs (default)
 // Wes.Host migrate   apply database migrations and exit
-var command = args.FirstOrDefault(arg => !arg.StartsWith('-') && !arg.Contains('=')) ?? "serve";
-var builder = WebApplication.CreateBuilder(args.Where(arg => arg != command).ToArray());
+var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
+var builder = WebApplication.CreateBuilder(command == "serve" ? args : args[1..]);
 builder.AddWesConfiguration();
 builder.Services.AddWesPersistence();
 builder.Services.AddWesApi();

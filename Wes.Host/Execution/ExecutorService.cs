@@ -115,8 +115,18 @@ public static class ExecutionExtensions
         services.AddHostedService<ExecutorService>();
         services.AddHttpClient(Providers.WorkflowFetcher.HttpClientName).AddStandardResilienceHandler();
         // The host must wait for the shutdown grace, plus the time engines get to exit after SIGTERM.
-        services.AddOptions<HostOptions>().Configure<IOptions<WesOptions>>((host, wes) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(wes.Value.ShutdownGraceSeconds + wes.Value.KillGraceSeconds + 10));
+        services.AddOptions<HostOptions>().Configure<IServiceProvider>((host, provider) =>
+        {
+            try
+            {
+                var wes = provider.GetRequiredService<IOptions<WesOptions>>().Value;
+                host.ShutdownTimeout = TimeSpan.FromSeconds(wes.ShutdownGraceSeconds + wes.KillGraceSeconds + 10);
+            }
+            catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
+            {
+                // Bad settings are reported, each by name, when the host starts; this runs before that.
+            }
+        });
         return services;
     }
 }
