@@ -10,6 +10,23 @@ public sealed class ApiException(int statusCode, string message) : Exception(mes
 
 public static class ApiErrors
 {
+    /// <summary>A refused request is answered where it is refused, without being logged as a server failure.</summary>
+    public static async ValueTask<object?> AnswerRefusalsAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (ApiException ex)
+        {
+            return TypedResults.Json(new ErrorResponse(ex.Message, ex.StatusCode), statusCode: ex.StatusCode);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            return TypedResults.Json(new ErrorResponse(ex.Message, ex.StatusCode), statusCode: ex.StatusCode);
+        }
+    }
+
     /// <summary>
     /// Every error leaves as an ErrorResponse: thrown ApiExceptions and Kestrel's bad-request errors with their own
     /// status, anything unexpected as 500 without internals, and bodiless 4xx/5xx (unknown route, wrong method,

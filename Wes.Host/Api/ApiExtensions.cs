@@ -32,6 +32,7 @@ public static class ApiExtensions
         foreach (var basePath in BasePaths)
         {
             var group = app.MapGroup(basePath);
+            group.AddEndpointFilter(ApiErrors.AnswerRefusalsAsync);
             var names = basePath == BasePaths[0] ? "" : "Api";
             group.MapServiceInfoEndpoints(names);
             group.MapRunEndpoints(names);

@@ -39,7 +39,7 @@ public sealed record JsonField(JsonObject? Value, string? Error)
 
         try
         {
-            return JsonNode.Parse(text) is JsonObject obj
+            return StrictJson.Parse(text) is JsonObject obj
                 ? new JsonField(obj, null)
                 : new JsonField(null, $"{name} must be a JSON object.");
         }

@@ -99,7 +99,7 @@ public static class RunSubmissionReader
         JsonNode? body;
         try
         {
-            body = await JsonNode.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            body = await StrictJson.ParseAsync(request.Body, cancellationToken);
         }
         catch (JsonException ex)
         {

@@ -106,6 +106,7 @@ public sealed class SubmitRunTests : IDisposable
         { "engine version not installed", new RunRequestBuilder().With("workflow_engine", "cwltool").With("workflow_engine_version", "0.0.1"), "not available" },
         { "params not JSON", new RunRequestBuilder().With("workflow_params", "{not json"), "workflow_params is not valid JSON" },
         { "params not an object", new RunRequestBuilder().With("workflow_params", "[1,2]"), "workflow_params must be a JSON object" },
+        { "params with a duplicate name", new RunRequestBuilder().With("workflow_params", """{"a": 1, "a": 2}"""), "appears twice" },
         { "tags not an object", new RunRequestBuilder().WithTags("\"x\""), "tags must be a JSON object" },
         { "tags with nested values", new RunRequestBuilder().WithTags("""{"a": {"b": 1}}"""), "tags must map names to strings" },
         { "unknown engine parameter", new RunRequestBuilder().With("workflow_engine_parameters", """{"--rm-everything": "true"}"""), "not a parameter of cwltool" },
@@ -145,6 +146,9 @@ public sealed class SubmitRunTests : IDisposable
         { "params as array", """{"workflow_type": "CWL", "workflow_type_version": "v1.0", "workflow_url": "https://example.com/a.cwl", "workflow_params": [1]}""", "workflow_params must be a JSON object" },
         { "params as text that is not an object", """{"workflow_type": "CWL", "workflow_type_version": "v1.0", "workflow_url": "https://example.com/a.cwl", "workflow_params": "42"}""", "workflow_params must be a JSON object" },
         { "attachments in JSON", """{"workflow_type": "CWL", "workflow_type_version": "v1.0", "workflow_url": "https://example.com/a.cwl", "workflow_attachment": ["x"]}""", "multipart/form-data" },
+        { "duplicate top-level field", """{"workflow_type": "CWL", "workflow_type": "WDL", "workflow_type_version": "v1.0", "workflow_url": "https://example.com/a.cwl"}""", "appears twice" },
+        { "duplicate tag", """{"workflow_type": "CWL", "workflow_type_version": "v1.0", "workflow_url": "https://example.com/a.cwl", "tags": {"a": "1", "a": "2"}}""", "appears twice" },
+        { "duplicate nested param", """{"workflow_type": "CWL", "workflow_type_version": "v1.0", "workflow_url": "https://example.com/a.cwl", "workflow_params": {"x": {"a": 1, "a": 2}}}""", "appears twice" },
         { "relative url without attachments", """{"workflow_type": "CWL", "workflow_type_version": "v1.0", "workflow_url": "hello.cwl"}""", "no workflow_attachment" },
     };
 
