@@ -18,7 +18,16 @@ public static class HostCommands
         switch (command)
         {
             case "serve":
-                await app.RunAsync();
+                try
+                {
+                    await app.RunAsync();
+                }
+                catch (IOException ex) when (ex.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
+                {
+                    await Console.Error.WriteLineAsync($"{ex.Message} Pick a free port with --urls or ASPNETCORE_URLS.");
+                    return 2;
+                }
+
                 return 0;
             case "migrate":
                 await app.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(CancellationToken.None);

@@ -10,6 +10,10 @@ public sealed class ApiException(int statusCode, string message) : Exception(mes
 
 public static class ApiErrors
 {
+    /// <summary>An error status an operation may answer, with the ErrorResponse body, for the OpenAPI document.</summary>
+    public static ProducesResponseTypeMetadata Declared(int statusCode) =>
+        new(statusCode, typeof(ErrorResponse), ["application/json"]);
+
     /// <summary>A refused request is answered where it is refused, without being logged as a server failure.</summary>
     public static async ValueTask<object?> AnswerRefusalsAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {

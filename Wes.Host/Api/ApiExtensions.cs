@@ -32,7 +32,8 @@ public static class ApiExtensions
         foreach (var basePath in BasePaths)
         {
             var group = app.MapGroup(basePath);
-            group.AddEndpointFilter(ApiErrors.AnswerRefusalsAsync);
+            group.AddEndpointFilter(ApiErrors.AnswerRefusalsAsync)
+                .WithMetadata(ApiErrors.Declared(StatusCodes.Status400BadRequest), ApiErrors.Declared(StatusCodes.Status500InternalServerError));
             var names = basePath == BasePaths[0] ? "" : "Api";
             group.MapServiceInfoEndpoints(names);
             group.MapRunEndpoints(names);

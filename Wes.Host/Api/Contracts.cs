@@ -7,6 +7,12 @@ namespace Wes.Api;
 
 public sealed record ErrorResponse(string Msg, int StatusCode);
 
+/// <summary>RunWorkflow's fields, for the OpenAPI document; multipart sends the objects as JSON text.</summary>
+public sealed record RunRequestBody(
+    JsonObject? WorkflowParams, string WorkflowType, string WorkflowTypeVersion, IReadOnlyDictionary<string, string>? Tags,
+    IReadOnlyDictionary<string, string>? WorkflowEngineParameters, string? WorkflowEngine, string? WorkflowEngineVersion,
+    string WorkflowUrl);
+
 public sealed record RunIdResponse(string RunId);
 
 public sealed record RunStatus(string RunId, string State);

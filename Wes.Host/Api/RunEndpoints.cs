@@ -14,9 +14,10 @@ public static class RunEndpoints
     /// <param name="names">Prefix that keeps endpoint names unique when the group is mapped under a second base path.</param>
     public static RouteGroupBuilder MapRunEndpoints(this RouteGroupBuilder group, string names)
     {
-        var runs = group.MapGroup("/runs").WithTags("Workflow Runs");
+        var runs = group.MapGroup("/runs").WithTags("Workflow Runs").WithMetadata(ApiErrors.Declared(StatusCodes.Status404NotFound));
         runs.MapGet("", ListRunsAsync).WithName(names + "ListRuns");
-        runs.MapPost("", RunWorkflowAsync).WithName(names + "RunWorkflow").DisableAntiforgery();
+        runs.MapPost("", RunWorkflowAsync).WithName(names + "RunWorkflow").DisableAntiforgery()
+            .Accepts<RunRequestBody>("application/json", "multipart/form-data");
         runs.MapGet("/{run_id}", GetRunLogAsync).WithName(names + "GetRunLog");
         runs.MapGet("/{run_id}/status", GetRunStatusAsync).WithName(names + "GetRunStatus");
         runs.MapPost("/{run_id}/cancel", CancelRunAsync).WithName(names + "CancelRun");
@@ -94,12 +95,12 @@ public static class RunEndpoints
     {
         var size = PageSize(page_size, options.Value);
         var scope = "tasks:" + run_id;
-        long? after = page_token is { Length: > 0 } ? await tokens.ReadAsync(scope, page_token, ct) : null;
         if (await store.GetStateAsync(run_id, ct) is null)
         {
             return NotFound(run_id);
         }
 
+        long? after = page_token is { Length: > 0 } ? await tokens.ReadAsync(scope, page_token, ct) : null;
         var rows = await store.ListTasksAsync(run_id, after, size + 1, ct);
         var page = rows.Take(size).ToList();
         var next = rows.Count > size ? await tokens.CreateAsync(scope, page[^1].Id, ct) : "";

@@ -37,6 +37,11 @@ public static class RunSubmissionReader
         {
             form = await request.ReadFormAsync(cancellationToken);
         }
+        catch (BadHttpRequestException)
+        {
+            // Kestrel's own refusal (e.g. 413 for a body over the size limit) keeps its status.
+            throw;
+        }
         catch (InvalidDataException ex)
         {
             throw new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {ex.Message}");

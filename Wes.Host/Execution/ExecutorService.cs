@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
 
@@ -10,11 +11,17 @@ namespace Wes.Execution;
 /// </summary>
 public sealed class ExecutorService(
     RunExecutor executor, Reconciler reconciler, RunSignal signal, RunCancellations cancellations,
-    IOptions<WesOptions> options, ILogger<ExecutorService> logger) : BackgroundService
+    Engines.EngineCatalog catalog, IOptions<WesOptions> options, ILogger<ExecutorService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
+        if (string.Equals(settings.DefaultProvider, "Local", StringComparison.OrdinalIgnoreCase))
+        {
+            // Ask the engines for their versions now, not on the first request that needs them.
+            await catalog.GetAvailableAsync(stoppingToken);
+        }
+
         await ReconcileSafelyAsync(stoppingToken);
         logger.LogInformation("Executor pool started with {Workers} worker(s), polling every {Poll} s",
             settings.MaxConcurrentRuns, settings.PollIntervalSeconds);
@@ -113,7 +120,15 @@ public static class ExecutionExtensions
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<Reconciler>();
         services.AddHostedService<ExecutorService>();
-        services.AddHttpClient(Providers.WorkflowFetcher.HttpClientName).AddStandardResilienceHandler();
+        // Transient network faults are retried; the whole fetch, retries included, stays within the download limit.
+        services.AddHttpClient(Providers.WorkflowFetcher.HttpClientName).AddStandardResilienceHandler()
+            .Configure((resilience, provider) =>
+            {
+                var limit = TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<WesOptions>>().Value.WorkflowDownloadTimeoutSeconds);
+                resilience.TotalRequestTimeout.Timeout = limit;
+                resilience.AttemptTimeout.Timeout = limit / 3;
+                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, 2 * (limit / 3).TotalSeconds));
+            });
         // The host must wait for the shutdown grace, plus the time engines get to exit after SIGTERM.
         services.AddOptions<HostOptions>().Configure<IServiceProvider>((host, provider) =>
         {

@@ -109,7 +109,8 @@ public sealed class RunExecutor(
             case ExecutionOutcome.Stopped when stopReason == StopReason.Shutdown:
                 await FinishAsync(run, state, RunState.Queued, new TransitionChanges
                 {
-                    SystemLog = $"Attempt {run.Attempt}: executor {identity.Id} shut down before the run finished; re-queued.",
+                    SystemLog = $"Attempt {run.Attempt}: executor {identity.Id} shut down before the run finished; re-queued (not counted as an attempt).",
+                    UncountAttempt = true,
                 }, "executor shut down");
                 break;
             case ExecutionOutcome.Stopped when stopReason == StopReason.LeaseLost:
@@ -211,16 +212,27 @@ public sealed class RunExecutor(
     private async Task RecordTasksAsync(Run run, ExecutionRequest request, IExecutionProvider provider, ExecutionResult result)
     {
         var tasks = provider.ReadTasks(request);
-        if (tasks.Count == 0)
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (result.Outcome != ExecutionOutcome.Succeeded)
+        {
+            // A step the engine never reported finished was cut short with it.
+            foreach (var open in tasks.Where(t => t.EndTime is null))
+            {
+                open.EndTime = now;
+                open.SystemLogsJson = new JsonArray($"stopped before it finished: the run ended {result.Outcome}").ToJsonString();
+            }
+        }
+
+        var current = await store.GetAsync(run.RunId, CancellationToken.None);
+        if (tasks.Count == 0 && current?.CmdJson is not null)
         {
             // The engine reported no steps: the engine process itself is the one task.
-            var current = await store.GetAsync(run.RunId, CancellationToken.None);
             tasks =
             [
                 new RunTask
                 {
-                    TaskId = "engine", Name = $"{run.Engine} {run.WorkflowUrl}", CmdJson = current?.CmdJson,
-                    StartTime = current?.StartedAt, EndTime = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                    TaskId = "engine", Name = $"{run.Engine} {run.WorkflowUrl}", CmdJson = current.CmdJson,
+                    StartTime = current.StartedAt, EndTime = now,
                     ExitCode = result.ExitCode,
                     SystemLogsJson = result.Message is null ? null : new JsonArray(result.Message).ToJsonString(),
                 },

@@ -142,7 +142,8 @@ public sealed class RunStore(SqliteConnectionFactory connections, TimeProvider c
                 error_message = COALESCE(@ErrorMessage, error_message),
                 system_logs_json = COALESCE(@systemLogs, system_logs_json),
                 lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
-                lease_expires_at = CASE WHEN @release THEN NULL ELSE lease_expires_at END
+                lease_expires_at = CASE WHEN @release THEN NULL ELSE lease_expires_at END,
+                attempt = CASE WHEN @UncountAttempt THEN attempt - 1 ELSE attempt END
             WHERE run_id = @runId AND state = @from
               AND (@RequireLeaseOwner IS NULL OR lease_owner = @RequireLeaseOwner)
             """,
@@ -151,7 +152,7 @@ public sealed class RunStore(SqliteConnectionFactory connections, TimeProvider c
                 runId, from = from.ToWes(), to = to.ToWes(), now, ended, systemLogs,
                 release = changes.ReleaseLease || to.IsTerminal() || requeued,
                 changes.ExitCode, changes.OutputsJson, changes.CmdJson, changes.EngineVersion, changes.EnginePid,
-                changes.ErrorMessage, changes.RequireLeaseOwner,
+                changes.ErrorMessage, changes.RequireLeaseOwner, changes.UncountAttempt,
             }, transaction, cancellationToken: cancellationToken));
         if (affected == 0)
         {
@@ -175,14 +176,6 @@ public sealed class RunStore(SqliteConnectionFactory connections, TimeProvider c
             RETURNING state
             """, new { runId, owner, leaseUntil = now + (long)lease.TotalMilliseconds }, cancellationToken: cancellationToken));
         return state is null ? null : RunStateNames.ParseWes(state);
-    }
-
-    public async Task RecordEngineStartAsync(string runId, string owner, int pid, string cmdJson, CancellationToken cancellationToken)
-    {
-        await using var connection = await connections.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE runs SET engine_pid = @pid, cmd_json = @cmdJson WHERE run_id = @runId AND lease_owner = @owner",
-            new { runId, owner, pid, cmdJson }, cancellationToken: cancellationToken));
     }
 
     /// <summary>Runs held by an executor whose lease has run out, or by one of <paramref name="deadOwners"/>.</summary>

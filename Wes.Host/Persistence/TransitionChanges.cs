@@ -16,6 +16,9 @@ public sealed record TransitionChanges
     /// <summary>Drop the executor's lease: the run goes back to the queue or ends.</summary>
     public bool ReleaseLease { get; init; }
 
+    /// <summary>The attempt ended through no fault of the run (a graceful hand-back), so it is not counted.</summary>
+    public bool UncountAttempt { get; init; }
+
     /// <summary>Only change the run while this executor still holds its lease (fencing).</summary>
     public string? RequireLeaseOwner { get; init; }
 

@@ -38,7 +38,11 @@ public sealed class LocalProvider(
             await File.WriteAllTextAsync(workspace.ParamsPath, workflowParams.ToJsonString(), stop);
             workflowPath = await ResolveWorkflowAsync(request.Run.WorkflowUrl, workspace, stop);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or WorkflowFetchException or System.Text.Json.JsonException)
+        catch (WorkflowFetchException ex)
+        {
+            return new ExecutionResult(ExecutionOutcome.SystemError, Message: ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             logger.LogWarning(ex, "Run {RunId} could not be prepared", request.Run.RunId);
             return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"Could not prepare run directory {workspace.Root}: {ex.Message}");

@@ -29,7 +29,7 @@ public sealed class MockProvider(EngineCatalog catalog, IOptions<WesOptions> opt
     {
         var tags = JsonSerializer.Deserialize<Dictionary<string, string>>(request.Run.TagsJson) ?? [];
         var delay = tags.TryGetValue(DelayTag, out var text) && int.TryParse(text, CultureInfo.InvariantCulture, out var ms)
-            ? ms
+            ? Math.Max(0, ms)
             : options.Value.Mock.DelayMilliseconds;
         var command = new[] { "mock", request.Engine.Name, request.Run.WorkflowUrl };
         await request.OnEngineStarted(null, command);
@@ -51,7 +51,9 @@ public sealed class MockProvider(EngineCatalog catalog, IOptions<WesOptions> opt
         {
             "EXECUTOR_ERROR" => new ExecutionResult(ExecutionOutcome.Failed, exitCode, Message: $"mock: exited with code {exitCode} as tagged"),
             "SYSTEM_ERROR" => new ExecutionResult(ExecutionOutcome.SystemError, Message: "mock: system error as tagged"),
-            _ => new ExecutionResult(ExecutionOutcome.Succeeded, 0, outputs),
+            "COMPLETE" => new ExecutionResult(ExecutionOutcome.Succeeded, 0, outputs),
+            _ => new ExecutionResult(ExecutionOutcome.SystemError,
+                Message: $"mock: unknown {OutcomeTag} '{outcome}'; use COMPLETE, EXECUTOR_ERROR or SYSTEM_ERROR"),
         };
     }
 

@@ -55,6 +55,10 @@ public sealed class WorkflowFetcher(IHttpClientFactory httpClients, IOptions<Wes
             throw new WorkflowFetchException(
                 $"Downloading workflow_url {url} took longer than {limits.WorkflowDownloadTimeoutSeconds} s.", ex);
         }
+        catch (Exception ex) when (ex is Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        {
+            throw new WorkflowFetchException($"Could not download workflow_url {url}: {ex.Message}", ex);
+        }
         catch (HttpRequestException ex)
         {
             throw new WorkflowFetchException($"Could not download workflow_url {url}: {ex.Message}", ex);

@@ -21,6 +21,9 @@ public sealed class DocsTests
         Assert.DoesNotContain(paths, p => p.StartsWith("/api/", StringComparison.Ordinal));
         Assert.NotNull(document["paths"]!["/ga4gh/wes/v1/runs"]!["post"]);
         Assert.NotNull(document["paths"]!["/ga4gh/wes/v1/runs/{run_id}/cancel"]!["post"]);
+        var body = document["paths"]!["/ga4gh/wes/v1/runs"]!["post"]!["requestBody"]!["content"]!.AsObject();
+        Assert.Contains("application/json", body.Select(c => c.Key));
+        Assert.Contains("multipart/form-data", body.Select(c => c.Key));
     }
 
     [Fact]

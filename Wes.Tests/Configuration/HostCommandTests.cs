@@ -40,6 +40,21 @@ public sealed class HostCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task PortInUse_StopsTheProcessWithAClearMessage()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+
+        var (exitCode, output) = await HostProcess.RunToEndAsync(
+            new Dictionary<string, string> { ["WES_DATA_DIR"] = _dataDir, ["DEFAULT_WES_PROVIDER"] = "Mock" }, "--urls", $"http://127.0.0.1:{port}");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("address already in use", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Migrate_CreatesTheDatabaseAndExits()
     {
         var (exitCode, output) = await HostProcess.RunToEndAsync(new Dictionary<string, string> { ["WES_DATA_DIR"] = _dataDir }, "migrate");

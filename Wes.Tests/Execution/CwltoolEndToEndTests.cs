@@ -92,6 +92,9 @@ public sealed class CwltoolEndToEndTests : IDisposable
         // CANCELED is only recorded once the engine's whole process group is gone.
         Assert.Empty(ProcessTable.FindByCommandLine("sleep", seconds));
         Assert.Empty(ProcessTable.InGroup(enginePid));
+        var step = (await _client.GetJsonAsync($"/runs/{runId}/tasks"))["task_logs"]!.AsArray().Single()!;
+        Assert.NotNull(step["end_time"]);
+        Assert.Contains("stopped before it finished", step["system_logs"]![0]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]

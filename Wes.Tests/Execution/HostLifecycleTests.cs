@@ -38,6 +38,9 @@ public sealed class HostLifecycleTests : IDisposable
         Assert.Equal("COMPLETE", await wes.WaitForTerminalAsync(runId));
         var logs = (await wes.GetJsonAsync($"/runs/{runId}"))["run_log"]!["system_logs"]!.AsArray();
         Assert.Contains(logs, l => l!.GetValue<string>().Contains("shut down before the run finished; re-queued", StringComparison.Ordinal));
+        // A graceful hand-back is not the run's fault: it does not use up one of its attempts.
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dataDir, "wes.db")}");
+        Assert.Equal(1L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "SELECT attempt FROM runs WHERE run_id = @runId", new { runId }));
     }
 
     [Fact]

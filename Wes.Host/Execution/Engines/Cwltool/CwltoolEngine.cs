@@ -37,11 +37,19 @@ public sealed class CwltoolEngine : IWorkflowEngine
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         using var process = Process.Start(startInfo)!;
-        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        // "/usr/bin/cwltool 3.1.20230209161050": the version is the last word.
-        var words = output.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        return process.ExitCode == 0 && words.Length > 0 ? words[^1] : null;
+        try
+        {
+            var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            // "/usr/bin/cwltool 3.1.20230209161050": the version is the last word.
+            var words = output.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            return process.ExitCode == 0 && words.Length > 0 ? words[^1] : null;
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
     }
 
     public IReadOnlyList<string> BuildArguments(EngineInvocation invocation)

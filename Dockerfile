@@ -1,0 +1,41 @@
+# Wes.Host: the WES API and its executor pool in one container, with cwltool as the engine.
+#   docker build -t wes-host .
+#   docker run -p 5000:5000 -v wes-data:/data wes-host
+
+# Build stage: a framework-dependent publish of the one executable.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore from the files that pin the packages first, so a code change reuses the restored layer.
+COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY Wes.Host/Wes.Host.csproj Wes.Host/
+RUN dotnet restore Wes.Host -r linux-x64
+COPY . .
+RUN dotnet publish Wes.Host -c Release -r linux-x64 --self-contained false -o /app
+
+# Runtime stage: the ASP.NET runtime image (Ubuntu 24.04 for .NET 10) plus the engine.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+# cwltool runs the workflows. Node.js evaluates CWL JavaScript expressions: cwltool only recommends it, so
+# --no-install-recommends would leave it out.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends cwltool nodejs \
+    && rm -rf /var/lib/apt/lists/*
+
+# Inside a container the server must listen on 0.0.0.0 to be reachable through a published port; outside one it
+# keeps its default, localhost. ASPNETCORE_HTTP_PORTS is cleared so the base image's port 8080 does not compete.
+ENV ASPNETCORE_URLS=http://0.0.0.0:5000 \
+    ASPNETCORE_HTTP_PORTS="" \
+    WES_DATA_DIR=/data
+
+WORKDIR /app
+COPY --from=build /app .
+
+# The base image's unprivileged "app" user (uid $APP_UID) owns the data folder; the ownership is set before
+# VOLUME so that a new named volume starts out owned by it too.
+RUN mkdir -p /data && chown "$APP_UID:$APP_UID" /data
+VOLUME /data
+EXPOSE 5000
+USER $APP_UID
+
+# SIGTERM (docker stop) hands runs in flight back to the queue after WES_SHUTDOWN_GRACE seconds; give the
+# container that long plus a few seconds (docker run --stop-timeout 30).
+ENTRYPOINT ["dotnet", "Wes.Host.dll"]
