@@ -40,7 +40,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>The settings the server ran with, as NAME=value, for the report (the temporary WES_DATA_DIR left out).</summary>
     public IReadOnlyList<string> Settings { get; }
 
-    /// <summary>The Wes.Host.dll to start: the one given, or this tool's configuration's build, built first if missing.</summary>
+    /// <summary>The Wes.Host.dll to start: the one given, or this tool's configuration's build of the current sources.</summary>
     public static async Task<string> ResolveDllAsync(string repositoryRoot, string? explicitDll, CancellationToken cancellationToken)
     {
         if (explicitDll is not null)
@@ -52,20 +52,13 @@ internal sealed class ServerProcess : IAsyncDisposable
         var configuration = typeof(ServerProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
         var project = Path.Combine(repositoryRoot, "Wes.Host");
         var dll = Path.Combine(project, "bin", configuration, "net10.0", "Wes.Host.dll");
-        if (!File.Exists(dll))
+        // Always (incrementally) built, so the numbers are those of the code in the working tree.
+        await Console.Error.WriteLineAsync($"Building Wes.Host ({configuration}) ...");
+        var build = await ChildProcess.RunAsync("dotnet", ["build", project, "-c", configuration, "--nologo"], repositoryRoot, cancellationToken);
+        if (build.ExitCode != 0 || !File.Exists(dll))
         {
-            await Console.Error.WriteLineAsync($"Building Wes.Host ({configuration}) ...");
-            var build = await ChildProcess.RunAsync("dotnet", ["build", project, "-c", configuration, "--nologo"], repositoryRoot, cancellationToken);
-            if (build.ExitCode != 0 || !File.Exists(dll))
-            {
-                var log = string.Join('\n', (build.Stdout + build.Stderr).Split('\n').TakeLast(30));
-                throw new BenchException($"`dotnet build Wes.Host -c {configuration}` failed with exit code {build.ExitCode}:\n{log}");
-            }
-        }
-        else if (NewestSourceUtc(project) > File.GetLastWriteTimeUtc(dll))
-        {
-            await Console.Error.WriteLineAsync(
-                $"warning: {dll} is older than the Wes.Host sources; run `dotnet build Wes.Host -c {configuration}` to measure the current code.");
+            var log = string.Join('\n', (build.Stdout + build.Stderr).Split('\n').TakeLast(30));
+            throw new BenchException($"`dotnet build Wes.Host -c {configuration}` failed with exit code {build.ExitCode}:\n{log}");
         }
 
         return dll;
@@ -257,16 +250,5 @@ internal sealed class ServerProcess : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static DateTime NewestSourceUtc(string project)
-    {
-        var separator = Path.DirectorySeparatorChar;
-        return Directory.EnumerateFiles(project, "*.cs*", SearchOption.AllDirectories)
-            .Where(path => !path.Contains($"{separator}bin{separator}", StringComparison.Ordinal)
-                && !path.Contains($"{separator}obj{separator}", StringComparison.Ordinal))
-            .Select(File.GetLastWriteTimeUtc)
-            .DefaultIfEmpty(DateTime.MinValue)
-            .Max();
     }
 }
