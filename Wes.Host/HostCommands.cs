@@ -7,9 +7,20 @@ namespace Wes;
 /// <summary>The commands of the one executable, and the clean exit when configuration is bad.</summary>
 public static class HostCommands
 {
-    public static async Task<int> RunAsync(WebApplication app, string command)
+    public const string Serve = "serve";
+    public const string Api = "api";
+    public const string Executor = "executor";
+    public const string Migrate = "migrate";
+
+    private const string Usage = "Use: Wes.Host [api|executor|migrate] [--urls http://host:port]";
+
+    /// <summary>The command (first argument unless it is an option) and the arguments left for the host.</summary>
+    public static (string Command, string[] HostArgs) Parse(string[] args) =>
+        args.Length > 0 && !args[0].StartsWith('-') ? (args[0], args[1..]) : (Serve, args);
+
+    public static async Task<int> RunAsync(IHost host, string command)
     {
-        if (ReadSettingsProblem(app.Services) is { } problem)
+        if (ReadSettingsProblem(host.Services) is { } problem)
         {
             await Console.Error.WriteLineAsync("Configuration error:\n  " + problem);
             return 2;
@@ -17,10 +28,10 @@ public static class HostCommands
 
         switch (command)
         {
-            case "serve":
+            case Serve or Api or Executor:
                 try
                 {
-                    await app.RunAsync();
+                    await host.RunAsync();
                 }
                 catch (IOException ex) when (ex.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
                 {
@@ -29,11 +40,11 @@ public static class HostCommands
                 }
 
                 return 0;
-            case "migrate":
-                await app.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(CancellationToken.None);
+            case Migrate:
+                await host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(CancellationToken.None);
                 return 0;
             default:
-                await Console.Error.WriteLineAsync($"Unknown command '{command}'. Use: Wes.Host [migrate] [--urls http://host:port]");
+                await Console.Error.WriteLineAsync($"Unknown command '{command}'. {Usage}");
                 return 2;
         }
     }

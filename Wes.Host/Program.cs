@@ -4,19 +4,30 @@ using Wes.Configuration;
 using Wes.Execution;
 using Wes.Persistence;
 
-// Wes.Host           serve the WES API and execute runs (default)
-// Wes.Host migrate   apply database migrations and exit
-var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
-var builder = WebApplication.CreateBuilder(command == "serve" ? args : args[1..]);
-builder.AddWesConfiguration();
-builder.Services.AddWesPersistence();
-builder.Services.AddWesApi();
-builder.Services.AddWesExecution();
+// Wes.Host            serve the WES API and execute runs (default)
+// Wes.Host api        serve the API only; executors elsewhere run the work
+// Wes.Host executor   execute runs only, with no HTTP port
+// Wes.Host migrate    apply the database migrations and exit
+var (command, hostArgs) = HostCommands.Parse(args);
+if (command == HostCommands.Executor)
+{
+    var worker = Host.CreateApplicationBuilder(hostArgs);
+    worker.AddWesConfiguration();
+    worker.Services.AddWesPersistence().AddWesEngines().AddWesExecutorPool();
+    return await HostCommands.RunAsync(worker.Build(), command);
+}
+
+var builder = WebApplication.CreateBuilder(hostArgs);
+builder.AddWesConfiguration(apiOnly: command == HostCommands.Api);
+builder.Services.AddWesPersistence().AddWesEngines().AddWesApi();
+if (command != HostCommands.Api)
+{
+    builder.Services.AddWesExecutorPool();
+}
 
 var app = builder.Build();
 app.UseWesErrors();
 app.MapWesApi();
-
 return await HostCommands.RunAsync(app, command);
 
 public partial class Program;

@@ -47,11 +47,19 @@ public sealed class RunViews(IOptions<WesOptions> options)
                 Stdout = runUrl + "/stdout",
                 Stderr = runUrl + "/stderr",
                 ExitCode = run.ExitCode,
-                SystemLogs = Strings(run.SystemLogsJson) ?? [],
+                SystemLogs = [.. Strings(run.SystemLogsJson) ?? [], .. EarlierAttemptLogs(run.RunId, runUrl)],
             },
             TaskLogsUrl = runUrl + "/tasks",
             Outputs = run.OutputsJson is null ? null : JsonNode.Parse(run.OutputsJson) as JsonObject,
         };
+    }
+
+    /// <summary>Links to the logs of each earlier execution of a retried or re-queued run.</summary>
+    private IEnumerable<string> EarlierAttemptLogs(string runId, string runUrl)
+    {
+        var archived = new Execution.RunWorkspace(options.Value.RunsDir, runId).ArchivedAttempts;
+        return Enumerable.Range(1, archived).Select(n =>
+            $"Logs of earlier execution {n}: {runUrl}/attempts/{n}/stdout {runUrl}/attempts/{n}/stderr");
     }
 
     public static TaskLog Task(RunTask task) => new()

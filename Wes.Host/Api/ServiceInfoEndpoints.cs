@@ -32,6 +32,9 @@ public static class ServiceInfoEndpoints
         var provider = providers.First(p => string.Equals(p.Name, settings.DefaultProvider, StringComparison.OrdinalIgnoreCase));
         var available = await provider.GetEnginesAsync(ct);
         var counts = await store.CountByStateAsync(ct);
+        // An executor that has not beaten for a whole lease is taken as gone.
+        var executors = await store.ListExecutorsAsync(
+            DateTimeOffset.UtcNow.AddSeconds(-settings.LeaseSeconds).ToUnixTimeMilliseconds(), ct);
         var info = settings.ServiceInfo;
         var origin = string.IsNullOrWhiteSpace(settings.PublicBaseUrl) ? $"{request.Scheme}://{request.Host}" : settings.PublicBaseUrl.TrimEnd('/');
         return TypedResults.Ok(new ServiceInfo
@@ -59,6 +62,9 @@ public static class ServiceInfoEndpoints
             {
                 ["provider"] = provider.Name,
                 ["executor_workers"] = settings.MaxConcurrentRuns.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["executors_alive"] = executors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["executor_workers_total"] = executors.Sum(e => e.Workers).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["runs_executing"] = executors.Sum(e => e.Running).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["registered_engines"] = string.Join(",", catalog.Registered.Select(e => e.Name)),
                 ["missing_engines"] = string.Join(",", catalog.Registered.Where(e => available.All(a => a.Engine != e)).Select(e => e.Name)),
                 ["run_stdout_stderr"] = "RunLog.run_log.stdout and .stderr link to GET /runs/{run_id}/stdout|stderr",

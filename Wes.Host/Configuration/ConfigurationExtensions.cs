@@ -10,6 +10,8 @@ public static class ConfigurationExtensions
     {
         ["WES_DATA_DIR"] = "DataDir",
         ["WES_DATABASE"] = "Database",
+        ["WES_DATABASE_PROVIDER"] = "DatabaseProvider",
+        ["WES_RETRY_DELAY"] = "Retry:BaseDelaySeconds",
         ["WES_MIGRATE_ON_STARTUP"] = "MigrateOnStartup",
         ["DEFAULT_WES_PROVIDER"] = "DefaultProvider",
         ["WORKFLOW_POLL_INTERVAL"] = "PollIntervalSeconds",
@@ -24,7 +26,8 @@ public static class ConfigurationExtensions
     /// Reads appsettings.json beside the binary as well as in the working directory, maps the WES_* variables onto
     /// the "Wes" section, and binds and validates <see cref="WesOptions"/> at start-up.
     /// </summary>
-    public static WebApplicationBuilder AddWesConfiguration(this WebApplicationBuilder builder)
+    /// <param name="apiOnly">An API-only process executes nothing, whatever WES_MAX_CONCURRENT_RUNS says.</param>
+    public static TBuilder AddWesConfiguration<TBuilder>(this TBuilder builder, bool apiOnly = false) where TBuilder : IHostApplicationBuilder
     {
         // A self-contained binary started from another folder still finds the appsettings.json shipped beside it;
         // it goes before the working directory's file so that one (and the environment) can override it.
@@ -42,6 +45,16 @@ public static class ConfigurationExtensions
         var aliased = EnvironmentAliases
             .Where(alias => builder.Configuration[alias.Key] is not null)
             .ToDictionary(alias => $"{WesOptions.Section}:{alias.Value}", alias => builder.Configuration[alias.Key]);
+        // The usual ConnectionStrings:Wes setting works too; WES_DATABASE wins over it.
+        if (builder.Configuration.GetConnectionString("Wes") is { Length: > 0 } connectionString && builder.Configuration["WES_DATABASE"] is null)
+        {
+            aliased[$"{WesOptions.Section}:Database"] = connectionString;
+        }
+        if (apiOnly)
+        {
+            aliased[$"{WesOptions.Section}:MaxConcurrentRuns"] = "0";
+        }
+
         builder.Configuration.AddInMemoryCollection(aliased);
 
         builder.Services.AddOptions<WesOptions>().Bind(builder.Configuration.GetSection(WesOptions.Section)).ValidateOnStart();

@@ -8,8 +8,11 @@ public sealed class WesOptions
     /// <summary>Root of the database file and the per-run directories (WES_DATA_DIR).</summary>
     public string DataDir { get; set; } = "./data";
 
-    /// <summary>Database connection string (WES_DATABASE); empty means SQLite at DataDir/wes.db.</summary>
+    /// <summary>Database connection string (WES_DATABASE or ConnectionStrings:Wes); empty means SQLite at DataDir/wes.db.</summary>
     public string? Database { get; set; }
+
+    /// <summary>Sqlite or PostgreSQL (WES_DATABASE_PROVIDER); empty means "PostgreSQL when the connection string names a Host".</summary>
+    public string? DatabaseProvider { get; set; }
 
     /// <summary>Apply EF migrations when the server starts (WES_MIGRATE_ON_STARTUP).</summary>
     public bool MigrateOnStartup { get; set; } = true;
@@ -53,12 +56,37 @@ public sealed class WesOptions
 
     public string ConnectionString =>
         string.IsNullOrWhiteSpace(Database) ? $"Data Source={Path.Combine(ResolvedDataDir, "wes.db")}" : Database;
+
+    public Persistence.DatabaseKind DatabaseKind =>
+        DatabaseProvider?.Trim().ToUpperInvariant() switch
+        {
+            "POSTGRESQL" or "POSTGRES" or "NPGSQL" => Persistence.DatabaseKind.PostgreSql,
+            "SQLITE" => Persistence.DatabaseKind.Sqlite,
+            _ => ConnectionString.Contains("Host=", StringComparison.OrdinalIgnoreCase) ? Persistence.DatabaseKind.PostgreSql : Persistence.DatabaseKind.Sqlite,
+        };
+
+    /// <summary>Run-level retries: how long a failed attempt waits before it is queued again.</summary>
+    public RetryOptions Retry { get; set; } = new();
+}
+
+public sealed class RetryOptions
+{
+    /// <summary>Outcomes that send a run back to the queue while attempts remain (WES_RETRY_ON).</summary>
+    public string[] On { get; set; } = ["SYSTEM_ERROR", "PREEMPTED"];
+
+    /// <summary>First back-off; each further attempt doubles it, with jitter (WES_RETRY_DELAY).</summary>
+    public double BaseDelaySeconds { get; set; } = 5;
+
+    public double MaxDelaySeconds { get; set; } = 300;
 }
 
 public sealed class MockProviderOptions
 {
     /// <summary>How long a Mock run takes, unless its tags say otherwise.</summary>
     public int DelayMilliseconds { get; set; } = 200;
+
+    /// <summary>When set, every Mock execution appends its start and end to this file (for scale-out tests).</summary>
+    public string? ExecutionLog { get; set; }
 }
 
 public sealed class ServiceInfoOptions

@@ -35,6 +35,12 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         Check(options.MaxPageSize is >= 1 and <= 10000, "Wes:MaxPageSize", "must be between 1 and 10000", options.MaxPageSize);
         Check(options.WorkflowDownloadMaxBytes > 0, "Wes:WorkflowDownloadMaxBytes", "must be positive", options.WorkflowDownloadMaxBytes);
         Check(options.WorkflowDownloadTimeoutSeconds > 0, "Wes:WorkflowDownloadTimeoutSeconds", "must be positive", options.WorkflowDownloadTimeoutSeconds);
+        Check(options.DatabaseProvider is null or "" || options.DatabaseProvider.Trim().ToUpperInvariant() is "SQLITE" or "POSTGRESQL" or "POSTGRES" or "NPGSQL",
+            "WES_DATABASE_PROVIDER (Wes:DatabaseProvider)", "must be Sqlite or PostgreSQL", options.DatabaseProvider);
+        Check(options.Retry.On.All(state => state is "SYSTEM_ERROR" or "PREEMPTED" or "EXECUTOR_ERROR"),
+            "Wes:Retry:On", "may only list SYSTEM_ERROR, PREEMPTED and EXECUTOR_ERROR", string.Join(",", options.Retry.On));
+        Check(options.Retry.BaseDelaySeconds is >= 0 and <= 86400, "WES_RETRY_DELAY (Wes:Retry:BaseDelaySeconds)", "must be between 0 and 86400", options.Retry.BaseDelaySeconds);
+        Check(options.Retry.MaxDelaySeconds >= options.Retry.BaseDelaySeconds, "Wes:Retry:MaxDelaySeconds", "must not be below Wes:Retry:BaseDelaySeconds", options.Retry.MaxDelaySeconds);
         Check(options.Mock.DelayMilliseconds >= 0, "Wes:Mock:DelayMilliseconds", "must not be negative", options.Mock.DelayMilliseconds);
         Check(string.IsNullOrWhiteSpace(options.PublicBaseUrl) || IsHttpUrl(options.PublicBaseUrl),
             "WES_PUBLIC_BASE_URL (Wes:PublicBaseUrl)", "must be an absolute http(s) URL", options.PublicBaseUrl);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
 
@@ -11,7 +10,8 @@ namespace Wes.Execution;
 /// </summary>
 public sealed class ExecutorService(
     RunExecutor executor, Reconciler reconciler, RunSignal signal, RunCancellations cancellations,
-    Engines.EngineCatalog catalog, IOptions<WesOptions> options, ILogger<ExecutorService> logger) : BackgroundService
+    Engines.EngineCatalog catalog, Persistence.RunStore store, ExecutorIdentity identity, TimeProvider clock,
+    IOptions<WesOptions> options, ILogger<ExecutorService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,6 +27,7 @@ public sealed class ExecutorService(
             settings.MaxConcurrentRuns, settings.PollIntervalSeconds);
         var workers = Enumerable.Range(0, settings.MaxConcurrentRuns).Select(_ => WorkerLoopAsync(stoppingToken)).ToList();
         workers.Add(ReconcileLoopAsync(stoppingToken));
+        workers.Add(HeartbeatLoopAsync(stoppingToken));
         await Task.WhenAll(workers);
     }
 
@@ -91,6 +92,45 @@ public sealed class ExecutorService(
         }
     }
 
+    /// <summary>Tells every process sharing the database that this executor is alive and how busy it is.</summary>
+    private async Task HeartbeatLoopAsync(CancellationToken stoppingToken)
+    {
+        var record = new Runs.ExecutorRecord
+        {
+            Id = identity.Id, Host = identity.Host, Pid = identity.Pid, Workers = options.Value.MaxConcurrentRuns,
+            StartedAt = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.LeaseSeconds / 4), clock);
+        try
+        {
+            do
+            {
+                record.Running = cancellations.Count;
+                record.LastSeenAt = clock.GetUtcNow().ToUnixTimeMilliseconds();
+                await BestEffortAsync(() => store.BeatExecutorAsync(record, stoppingToken), "Executor heartbeat");
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: say goodbye below.
+        }
+
+        await BestEffortAsync(() => store.RemoveExecutorAsync(identity.Id, CancellationToken.None), "Executor sign-off");
+    }
+
+    private async Task BestEffortAsync(Func<Task> action, string what)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
+        {
+            logger.LogWarning(ex, "{What} failed", what);
+        }
+    }
+
     private async Task<int> ReconcileSafelyAsync(CancellationToken stoppingToken)
     {
         try
@@ -102,46 +142,5 @@ public sealed class ExecutorService(
             logger.LogError(ex, "Reconciling runs of lost executors failed");
             return 0;
         }
-    }
-}
-
-public static class ExecutionExtensions
-{
-    public static IServiceCollection AddWesExecution(this IServiceCollection services)
-    {
-        services.AddSingleton<ExecutorIdentity>();
-        services.AddSingleton<RunSignal>();
-        services.AddSingleton<RunCancellations>();
-        services.AddSingleton<Engines.EngineCatalog>();
-        services.AddSingleton<Engines.IWorkflowEngine, Engines.Cwltool.CwltoolEngine>();
-        services.AddSingleton<Providers.WorkflowFetcher>();
-        services.AddSingleton<Providers.IExecutionProvider, Providers.LocalProvider>();
-        services.AddSingleton<Providers.IExecutionProvider, Providers.MockProvider>();
-        services.AddSingleton<RunExecutor>();
-        services.AddSingleton<Reconciler>();
-        services.AddHostedService<ExecutorService>();
-        // Transient network faults are retried; the whole fetch, retries included, stays within the download limit.
-        services.AddHttpClient(Providers.WorkflowFetcher.HttpClientName).AddStandardResilienceHandler()
-            .Configure((resilience, provider) =>
-            {
-                var limit = TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<WesOptions>>().Value.WorkflowDownloadTimeoutSeconds);
-                resilience.TotalRequestTimeout.Timeout = limit;
-                resilience.AttemptTimeout.Timeout = limit / 3;
-                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, 2 * (limit / 3).TotalSeconds));
-            });
-        // The host must wait for the shutdown grace, plus the time engines get to exit after SIGTERM.
-        services.AddOptions<HostOptions>().Configure<IServiceProvider>((host, provider) =>
-        {
-            try
-            {
-                var wes = provider.GetRequiredService<IOptions<WesOptions>>().Value;
-                host.ShutdownTimeout = TimeSpan.FromSeconds(wes.ShutdownGraceSeconds + wes.KillGraceSeconds + 10);
-            }
-            catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
-            {
-                // Bad settings are reported, each by name, when the host starts; this runs before that.
-            }
-        });
-        return services;
     }
 }

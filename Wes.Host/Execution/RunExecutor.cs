@@ -15,7 +15,8 @@ namespace Wes.Execution;
 /// </summary>
 public sealed class RunExecutor(
     RunStore store, IEnumerable<IExecutionProvider> providers, EngineCatalog catalog, RunCancellations cancellations,
-    ExecutorIdentity identity, IOptions<WesOptions> options, TimeProvider clock, ILogger<RunExecutor> logger)
+    RunRetryPolicy retryPolicy, RunSignal signal, ExecutorIdentity identity, IOptions<WesOptions> options, TimeProvider clock,
+    ILogger<RunExecutor> logger)
 {
     private readonly Dictionary<string, IExecutionProvider> _providers =
         providers.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
@@ -48,6 +49,15 @@ public sealed class RunExecutor(
     private async Task ExecuteClaimedAsync(Run run, RunStopSwitch stopSwitch)
     {
         var workspace = new RunWorkspace(options.Value.RunsDir, run.RunId);
+        try
+        {
+            // The logs of an earlier execution of this run stay readable under attempts/<n>/.
+            workspace.ArchiveLogs();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Run {RunId}: could not keep the previous attempt's logs", run.RunId);
+        }
         var engine = catalog.Registered.FirstOrDefault(e => string.Equals(e.Name, run.Engine, StringComparison.OrdinalIgnoreCase));
         if (!_providers.TryGetValue(run.Provider, out var provider) || engine is null)
         {
@@ -85,6 +95,11 @@ public sealed class RunExecutor(
         {
             // 3. Run: the provider returns only once the engine and everything it started are gone.
             result = await provider.ExecuteAsync(request, stopSwitch.Token);
+        }
+        catch (OperationCanceledException) when (stopSwitch.Token.IsCancellationRequested)
+        {
+            // Stopped while preparing (e.g. during a download): nothing was started, so nothing is left running.
+            result = new ExecutionResult(ExecutionOutcome.Stopped);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -125,12 +140,33 @@ public sealed class RunExecutor(
                 await FinishAsync(run, state, RunState.Complete, Changes(result), "engine exited 0");
                 break;
             case ExecutionOutcome.Failed:
-                await FinishAsync(run, state, RunState.ExecutorError, Changes(result), $"engine exited {result.ExitCode}");
+                await FailAsync(run, state, RunState.ExecutorError, result, $"engine exited {result.ExitCode}");
                 break;
             default:
-                await FinishAsync(run, state, RunState.SystemError, Changes(result), "system error");
+                await FailAsync(run, state, RunState.SystemError, result, "system error");
                 break;
         }
+    }
+
+    /// <summary>Ends the run in <paramref name="outcome"/>, or, while the retry policy allows, queues it again after a back-off.</summary>
+    private async Task FailAsync(Run run, RunState state, RunState outcome, ExecutionResult result, string reason)
+    {
+        if (retryPolicy.NextDelay(run, outcome) is not { } delay)
+        {
+            await FinishAsync(run, state, outcome, Changes(result), reason);
+            return;
+        }
+
+        var summary = $"Attempt {run.Attempt} ended {outcome.ToWes()}" + (result.ExitCode is { } code ? $" (exit code {code})" : "") +
+            (result.Message is null ? "" : $": {result.Message}") +
+            $"; retrying as attempt {run.Attempt + 1} of {options.Value.MaxAttempts} in {delay.TotalSeconds:0.0} s.";
+        var notBefore = clock.GetUtcNow().Add(delay).ToUnixTimeMilliseconds();
+        await FinishAsync(run, state, RunState.Queued, new TransitionChanges
+        {
+            ExitCode = result.ExitCode, SystemLog = summary, ErrorMessage = result.Message, NotBefore = notBefore,
+        }, $"retry after {reason}");
+        // Wake a worker here when the back-off ends; executors elsewhere find it at their next poll.
+        _ = Task.Delay(delay, clock, CancellationToken.None).ContinueWith(_ => signal.Notify(), TaskScheduler.Default);
     }
 
     private static TransitionChanges Changes(ExecutionResult result) => new()

@@ -1,30 +1,37 @@
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using Polly;
+using Polly.Retry;
 using Wes.Configuration;
 
 namespace Wes.Persistence;
 
-/// <summary>Creates the data directory, applies migrations and switches SQLite to WAL before anything else runs.</summary>
+/// <summary>Creates the data directory, applies the migrations of the configured database and, for SQLite, turns on WAL.</summary>
 public sealed class DatabaseInitializer(
-    IServiceScopeFactory scopes, SqliteConnectionFactory connections, IOptions<WesOptions> options,
-    ILogger<DatabaseInitializer> logger)
+    IServiceScopeFactory scopes, IRunDatabase database, IOptions<WesOptions> options, ILogger<DatabaseInitializer> logger)
 {
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Value.ResolvedDataDir);
         Directory.CreateDirectory(options.Value.RunsDir);
-        await using (var connection = await connections.OpenAsync(cancellationToken))
+        if (database.Kind == DatabaseKind.Sqlite)
         {
+            await using var connection = await database.OpenAsync(cancellationToken);
             // WAL lets readers (the API) proceed while a writer (an executor) commits; it persists in the file.
             await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode=WAL", cancellationToken: cancellationToken));
         }
 
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<WesDbContext>();
+        WesDbContext db = database.Kind == DatabaseKind.Sqlite
+            ? scope.ServiceProvider.GetRequiredService<SqliteWesDbContext>()
+            : scope.ServiceProvider.GetRequiredService<PostgresWesDbContext>();
+        // EF takes a migration lock, so several processes starting together apply each migration once.
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         await db.Database.MigrateAsync(cancellationToken);
-        logger.LogInformation("Database ready at {DataDir}; applied {Count} migration(s)", options.Value.ResolvedDataDir, pending.Count);
+        logger.LogInformation("{Database} database ready; applied {Count} migration(s)", database.Kind, pending.Count);
     }
 }
 
@@ -41,9 +48,26 @@ public static class PersistenceExtensions
 {
     public static IServiceCollection AddWesPersistence(this IServiceCollection services)
     {
-        services.AddDbContext<WesDbContext>((provider, db) =>
-            db.UseSqlite(provider.GetRequiredService<SqliteConnectionFactory>().ConnectionString));
-        services.AddSingleton<SqliteConnectionFactory>();
+        services.AddSingleton<IRunDatabase>(provider =>
+        {
+            var settings = provider.GetRequiredService<IOptions<WesOptions>>().Value;
+            return settings.DatabaseKind == DatabaseKind.PostgreSql
+                ? new PostgresRunDatabase(NpgsqlDataSource.Create(settings.ConnectionString))
+                : new SqliteRunDatabase(settings.ConnectionString);
+        });
+        services.AddDbContext<SqliteWesDbContext>((provider, db) => db.UseSqlite(provider.GetRequiredService<IRunDatabase>().ConnectionString));
+        services.AddDbContext<PostgresWesDbContext>((provider, db) => db.UseNpgsql(provider.GetRequiredService<IRunDatabase>().ConnectionString));
+        services.AddResiliencePipeline(RunStore.PipelineName, pipeline => pipeline.AddRetry(new RetryStrategyOptions
+        {
+            // Busy or locked SQLite files (codes 5 and 6) and dropped PostgreSQL connections; never a logic error.
+            ShouldHandle = new PredicateBuilder()
+                .Handle<SqliteException>(e => e.SqliteErrorCode is 5 or 6)
+                .Handle<NpgsqlException>(e => e.IsTransient),
+            MaxRetryAttempts = 5,
+            Delay = TimeSpan.FromMilliseconds(100),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+        }));
         services.AddSingleton<RunStore>();
         services.AddSingleton<DatabaseInitializer>();
         // Registered before the executor so the schema exists before the first claim.

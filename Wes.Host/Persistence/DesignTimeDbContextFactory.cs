@@ -3,9 +3,15 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace Wes.Persistence;
 
-/// <summary>Lets `dotnet ef migrations add` build the model without starting the server.</summary>
-internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<WesDbContext>
+// Let `dotnet ef migrations add --context ...` build each model without starting the server.
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteWesDbContext>
 {
-    public WesDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<WesDbContext>().UseSqlite("Data Source=design-time.db").Options);
+    public SqliteWesDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteWesDbContext>().UseSqlite("Data Source=design-time.db").Options);
+}
+
+internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresWesDbContext>
+{
+    public PostgresWesDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresWesDbContext>().UseNpgsql("Host=localhost;Database=wes_design").Options);
 }

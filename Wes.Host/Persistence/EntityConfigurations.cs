@@ -28,6 +28,7 @@ internal sealed class RunConfiguration : IEntityTypeConfiguration<Run>
         builder.Property(r => r.Engine).HasColumnName("engine").HasMaxLength(64);
         builder.Property(r => r.EngineVersion).HasColumnName("engine_version").HasMaxLength(64);
         builder.Property(r => r.Attempt).HasColumnName("attempt");
+        builder.Property(r => r.NotBefore).HasColumnName("not_before");
         builder.Property(r => r.LeaseOwner).HasColumnName("lease_owner").HasMaxLength(200);
         builder.Property(r => r.LeaseExpiresAt).HasColumnName("lease_expires_at");
         builder.Property(r => r.EnginePid).HasColumnName("engine_pid");
@@ -76,6 +77,23 @@ internal sealed class RunTaskConfiguration : IEntityTypeConfiguration<RunTask>
         builder.Property(t => t.EndTime).HasColumnName("end_time");
         builder.Property(t => t.ExitCode).HasColumnName("exit_code");
         builder.Property(t => t.SystemLogsJson).HasColumnName("system_logs_json");
+    }
+}
+
+internal sealed class ExecutorRecordConfiguration : IEntityTypeConfiguration<ExecutorRecord>
+{
+    public void Configure(EntityTypeBuilder<ExecutorRecord> builder)
+    {
+        builder.ToTable("executors");
+        builder.HasKey(e => e.Id);
+        builder.Property(e => e.Id).HasColumnName("id").HasMaxLength(200);
+        builder.Property(e => e.Host).HasColumnName("host").HasMaxLength(200);
+        builder.Property(e => e.Pid).HasColumnName("pid");
+        builder.Property(e => e.Workers).HasColumnName("workers");
+        builder.Property(e => e.Running).HasColumnName("running");
+        builder.Property(e => e.StartedAt).HasColumnName("started_at");
+        builder.Property(e => e.LastSeenAt).HasColumnName("last_seen_at");
+        builder.HasIndex(e => e.LastSeenAt);
     }
 }
 

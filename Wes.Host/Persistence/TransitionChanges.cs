@@ -19,6 +19,9 @@ public sealed record TransitionChanges
     /// <summary>The attempt ended through no fault of the run (a graceful hand-back), so it is not counted.</summary>
     public bool UncountAttempt { get; init; }
 
+    /// <summary>For a retry back to QUEUED: no executor claims the run before this time (epoch ms).</summary>
+    public long? NotBefore { get; init; }
+
     /// <summary>Only change the run while this executor still holds its lease (fencing).</summary>
     public string? RequireLeaseOwner { get; init; }
 

@@ -3,14 +3,19 @@ using Wes.Runs;
 
 namespace Wes.Persistence;
 
-/// <summary>Owns the schema and its migrations; hot reads and writes go through <see cref="RunStore"/>.</summary>
-public sealed class WesDbContext(DbContextOptions<WesDbContext> options) : DbContext(options)
+/// <summary>Owns the schema; each database has its own subclass so each keeps its own migrations.</summary>
+public abstract class WesDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Run> Runs => Set<Run>();
     public DbSet<RunStateChange> StateHistory => Set<RunStateChange>();
     public DbSet<RunTask> Tasks => Set<RunTask>();
     public DbSet<ServerSetting> Settings => Set<ServerSetting>();
+    public DbSet<ExecutorRecord> Executors => Set<ExecutorRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WesDbContext).Assembly);
 }
+
+public sealed class SqliteWesDbContext(DbContextOptions<SqliteWesDbContext> options) : WesDbContext(options);
+
+public sealed class PostgresWesDbContext(DbContextOptions<PostgresWesDbContext> options) : WesDbContext(options);

@@ -12,11 +12,15 @@ namespace Wes.Providers;
 /// A deterministic stand-in for tests and benchmarks: no engine, no network. A run takes Wes:Mock:DelayMilliseconds
 /// (or its "wes.mock.delay_ms" tag) and ends as its "wes.mock.outcome" tag says (COMPLETE by default).
 /// </summary>
-public sealed class MockProvider(EngineCatalog catalog, IOptions<WesOptions> options, TimeProvider clock) : IExecutionProvider
+public sealed class MockProvider(
+    EngineCatalog catalog, Execution.ExecutorIdentity identity, IOptions<WesOptions> options, TimeProvider clock) : IExecutionProvider
 {
     public const string DelayTag = "wes.mock.delay_ms";
     public const string OutcomeTag = "wes.mock.outcome";
     public const string ExitCodeTag = "wes.mock.exit_code";
+
+    /// <summary>The first N attempts end SYSTEM_ERROR, for trying the retry policy.</summary>
+    public const string FailAttemptsTag = "wes.mock.fail_attempts";
     public const string EngineVersion = "mock";
 
     public string Name => "Mock";
@@ -33,6 +37,7 @@ public sealed class MockProvider(EngineCatalog catalog, IOptions<WesOptions> opt
             : options.Value.Mock.DelayMilliseconds;
         var command = new[] { "mock", request.Engine.Name, request.Run.WorkflowUrl };
         await request.OnEngineStarted(null, command);
+        await RecordAsync("start", request, "");
         await File.WriteAllTextAsync(request.Workspace.StderrPath, $"mock: running {request.Run.WorkflowUrl} for {delay} ms\n", CancellationToken.None);
         try
         {
@@ -40,17 +45,20 @@ public sealed class MockProvider(EngineCatalog catalog, IOptions<WesOptions> opt
         }
         catch (OperationCanceledException)
         {
+            await RecordAsync("end", request, "STOPPED");
             return new ExecutionResult(ExecutionOutcome.Stopped);
         }
 
-        var outcome = tags.GetValueOrDefault(OutcomeTag, "COMPLETE").ToUpperInvariant();
+        var failAttempts = tags.TryGetValue(FailAttemptsTag, out var fails) && int.TryParse(fails, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        var outcome = request.Run.Attempt <= failAttempts ? "SYSTEM_ERROR" : tags.GetValueOrDefault(OutcomeTag, "COMPLETE").ToUpperInvariant();
+        await RecordAsync("end", request, outcome);
         var exitCode = tags.TryGetValue(ExitCodeTag, out var code) && int.TryParse(code, CultureInfo.InvariantCulture, out var parsed) ? parsed : 1;
         var outputs = new JsonObject { ["mock"] = true, ["workflow_url"] = request.Run.WorkflowUrl };
         await File.WriteAllTextAsync(request.Workspace.StdoutPath, outputs.ToJsonString(), CancellationToken.None);
         return outcome switch
         {
             "EXECUTOR_ERROR" => new ExecutionResult(ExecutionOutcome.Failed, exitCode, Message: $"mock: exited with code {exitCode} as tagged"),
-            "SYSTEM_ERROR" => new ExecutionResult(ExecutionOutcome.SystemError, Message: "mock: system error as tagged"),
+            "SYSTEM_ERROR" => new ExecutionResult(ExecutionOutcome.SystemError, Message: $"mock: system error as tagged (attempt {request.Run.Attempt})"),
             "COMPLETE" => new ExecutionResult(ExecutionOutcome.Succeeded, 0, outputs),
             _ => new ExecutionResult(ExecutionOutcome.SystemError,
                 Message: $"mock: unknown {OutcomeTag} '{outcome}'; use COMPLETE, EXECUTOR_ERROR or SYSTEM_ERROR"),
@@ -58,4 +66,14 @@ public sealed class MockProvider(EngineCatalog catalog, IOptions<WesOptions> opt
     }
 
     public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) => [];
+
+    /// <summary>One line per start and end, appended (O_APPEND) so executors in several processes can share the file.</summary>
+    private async Task RecordAsync(string what, ExecutionRequest request, string outcome)
+    {
+        if (options.Value.Mock.ExecutionLog is { Length: > 0 } path)
+        {
+            var line = $"{what} {request.Run.RunId} {request.Run.Attempt} {identity.Id} {clock.GetUtcNow().ToUnixTimeMilliseconds()} {outcome}\n";
+            await File.AppendAllTextAsync(path, line, CancellationToken.None);
+        }
+    }
 }

@@ -17,6 +17,9 @@ public sealed class Run
     public string Engine { get; set; } = "";
     public string? EngineVersion { get; set; }
     public int Attempt { get; set; }
+
+    /// <summary>A retried run is not claimed before this time (epoch ms).</summary>
+    public long? NotBefore { get; set; }
     public string? LeaseOwner { get; set; }
     public long? LeaseExpiresAt { get; set; }
     public int? EnginePid { get; set; }
@@ -55,6 +58,18 @@ public sealed class RunTask
     public long? EndTime { get; set; }
     public int? ExitCode { get; set; }
     public string? SystemLogsJson { get; set; }
+}
+
+/// <summary>An executor process's heartbeat, so an API process can tell whether anyone is executing runs.</summary>
+public sealed class ExecutorRecord
+{
+    public string Id { get; set; } = "";
+    public string Host { get; set; } = "";
+    public int Pid { get; set; }
+    public int Workers { get; set; }
+    public int Running { get; set; }
+    public long StartedAt { get; set; }
+    public long LastSeenAt { get; set; }
 }
 
 /// <summary>Server-wide values that must be shared by every process on the database (e.g. the page-token key).</summary>

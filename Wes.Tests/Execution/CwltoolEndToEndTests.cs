@@ -116,7 +116,8 @@ public sealed class CwltoolEndToEndTests : IDisposable
         Assert.Equal("INITIALIZING", await _client.StateAsync(runId));
 
         (await _client.Http.PostAsync(_client.Url($"/runs/{runId}/cancel"), null)).EnsureSuccessStatusCode();
-        Assert.Equal("CANCELING", await _client.StateAsync(runId));
+        // The download is abandoned at once, so the run may already be CANCELED.
+        Assert.Contains(await _client.StateAsync(runId), new[] { "CANCELING", "CANCELED" });
         server.Release();
 
         Assert.Equal("CANCELED", await _client.WaitForTerminalAsync(runId, TimeSpan.FromSeconds(20)));

@@ -29,7 +29,7 @@ public sealed class ReconciliationTests : IDisposable
         }
 
         // 2. The restarted server reconciles before it claims anything.
-        using var restarted = new WesApplicationFactory(workers: 2, dataDir: _dataDir);
+        using var restarted = new WesApplicationFactory(workers: 2, dataDir: _dataDir, settings: new Dictionary<string, string?> { ["Wes:MaxAttempts"] = "3" });
         using var wes = restarted.CreateWesClient();
 
         Assert.Equal("COMPLETE", await wes.WaitForTerminalAsync(requeued));
@@ -64,7 +64,7 @@ public sealed class ReconciliationTests : IDisposable
             await store.TransitionAsync(runId, RunState.Running, RunState.Canceling, TransitionChanges.None, owner, "t", CancellationToken.None);
         }
 
-        await using var connection = new SqliteConnection(factory.Service<SqliteConnectionFactory>().ConnectionString);
+        await using var connection = new SqliteConnection(factory.Service<IRunDatabase>().ConnectionString);
         await connection.ExecuteAsync(
             "UPDATE runs SET attempt = @attempt, lease_expires_at = CASE WHEN @leaseExpired THEN 0 ELSE lease_expires_at END WHERE run_id = @runId",
             new { runId, attempt, leaseExpired });

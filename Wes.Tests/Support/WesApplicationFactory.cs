@@ -31,6 +31,9 @@ public sealed class WesApplicationFactory : WebApplicationFactory<Program>
             ["Wes:ShutdownGraceSeconds"] = "0",
             ["Wes:KillGraceSeconds"] = "2",
             ["Wes:Mock:DelayMilliseconds"] = "50",
+            // One attempt unless a test is about retries, so a failure shows as it is.
+            ["Wes:MaxAttempts"] = "1",
+            ["Wes:Retry:BaseDelaySeconds"] = "0.05",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

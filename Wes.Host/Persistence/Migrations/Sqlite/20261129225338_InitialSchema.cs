@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Wes.Persistence.Migrations
+namespace Wes.Persistence.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class InitialSchema : Migration
@@ -10,6 +10,23 @@ namespace Wes.Persistence.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.CreateTable(
+                name: "executors",
+                columns: table => new
+                {
+                    id = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    host = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    pid = table.Column<int>(type: "INTEGER", nullable: false),
+                    workers = table.Column<int>(type: "INTEGER", nullable: false),
+                    running = table.Column<int>(type: "INTEGER", nullable: false),
+                    started_at = table.Column<long>(type: "INTEGER", nullable: false),
+                    last_seen_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_executors", x => x.id);
+                });
+
             migrationBuilder.CreateTable(
                 name: "run_state_history",
                 columns: table => new
@@ -67,6 +84,7 @@ namespace Wes.Persistence.Migrations
                     engine = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     engine_version = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     attempt = table.Column<int>(type: "INTEGER", nullable: false),
+                    not_before = table.Column<long>(type: "INTEGER", nullable: true),
                     lease_owner = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
                     lease_expires_at = table.Column<long>(type: "INTEGER", nullable: true),
                     engine_pid = table.Column<int>(type: "INTEGER", nullable: true),
@@ -94,6 +112,11 @@ namespace Wes.Persistence.Migrations
                 {
                     table.PrimaryKey("PK_server_settings", x => x.key);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_executors_last_seen_at",
+                table: "executors",
+                column: "last_seen_at");
 
             migrationBuilder.CreateIndex(
                 name: "IX_run_state_history_run_id_id",
@@ -126,6 +149,9 @@ namespace Wes.Persistence.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "executors");
+
             migrationBuilder.DropTable(
                 name: "run_state_history");
 

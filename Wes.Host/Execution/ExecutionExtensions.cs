@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+using Wes.Execution.Engines;
+using Wes.Persistence;
+using Wes.Providers;
+
+namespace Wes.Execution;
+
+public static class ExecutionExtensions
+{
+    /// <summary>Engines and providers: what the API needs to validate and describe runs, and executors need to run them.</summary>
+    public static IServiceCollection AddWesEngines(this IServiceCollection services)
+    {
+        services.AddSingleton<ExecutorIdentity>();
+        services.AddSingleton<RunSignal>();
+        services.AddSingleton<RunCancellations>();
+        services.AddSingleton<EngineCatalog>();
+        services.AddSingleton<IWorkflowEngine, Engines.Cwltool.CwltoolEngine>();
+        services.AddSingleton<WorkflowFetcher>();
+        services.AddSingleton<IExecutionProvider, LocalProvider>();
+        services.AddSingleton<IExecutionProvider, MockProvider>();
+        // Transient network faults are retried; the whole fetch, retries included, stays within the download limit.
+        services.AddHttpClient(WorkflowFetcher.HttpClientName).AddStandardResilienceHandler()
+            .Configure((resilience, provider) =>
+            {
+                var limit = TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<WesOptions>>().Value.WorkflowDownloadTimeoutSeconds);
+                resilience.TotalRequestTimeout.Timeout = limit;
+                resilience.AttemptTimeout.Timeout = limit / 3;
+                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, 2 * (limit / 3).TotalSeconds));
+            });
+        return services;
+    }
+
+    /// <summary>The executor pool that claims and runs queued runs, with its reconciler and wake-up listener.</summary>
+    public static IServiceCollection AddWesExecutorPool(this IServiceCollection services)
+    {
+        services.AddSingleton<RunExecutor>();
+        services.AddSingleton<RunRetryPolicy>();
+        services.AddSingleton<Reconciler>();
+        services.AddHostedService<ExecutorService>();
+        services.AddHostedService<PostgresWakeupListener>();
+        // The host must wait for the shutdown grace, plus the time engines get to exit after SIGTERM.
+        services.AddOptions<HostOptions>().Configure<IServiceProvider>((host, provider) =>
+        {
+            try
+            {
+                var wes = provider.GetRequiredService<IOptions<WesOptions>>().Value;
+                host.ShutdownTimeout = TimeSpan.FromSeconds(wes.ShutdownGraceSeconds + wes.KillGraceSeconds + 10);
+            }
+            catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
+            {
+                // Bad settings are reported, each by name, when the host starts; this runs before that.
+            }
+        });
+        return services;
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+using Wes.Runs;
+
+namespace Wes.Execution;
+
+/// <summary>
+/// Whether a failed attempt is tried again, and after how long. A retry is a state change back to QUEUED with a
+/// not-before time, never an in-memory loop: the attempt may run on any executor, after any restart.
+/// </summary>
+public sealed class RunRetryPolicy(IOptions<WesOptions> options)
+{
+    /// <summary>Tag with which a run opts in to retries of EXECUTOR_ERROR (a failing workflow is usually not transient).</summary>
+    public const string ExecutorErrorTag = "wes.retry.executor_error";
+
+    /// <summary>The back-off before the next attempt, or null when the run should end in <paramref name="outcome"/>.</summary>
+    public TimeSpan? NextDelay(Run run, RunState outcome)
+    {
+        var settings = options.Value;
+        if (run.Attempt >= settings.MaxAttempts || !Retries(run, outcome))
+        {
+            return null;
+        }
+
+        // Exponential back-off with "equal jitter": half the step is fixed, half random, so retries spread out.
+        var step = Math.Min(settings.Retry.MaxDelaySeconds, settings.Retry.BaseDelaySeconds * Math.Pow(2, run.Attempt - 1));
+        return TimeSpan.FromSeconds(step / 2 + Random.Shared.NextDouble() * step / 2);
+    }
+
+    private bool Retries(Run run, RunState outcome)
+    {
+        if (options.Value.Retry.On.Contains(outcome.ToWes(), StringComparer.Ordinal))
+        {
+            return true;
+        }
+
+        var tags = JsonSerializer.Deserialize<Dictionary<string, string>>(run.TagsJson) ?? [];
+        return outcome == RunState.ExecutorError &&
+            tags.TryGetValue(ExecutorErrorTag, out var optIn) && optIn.Equals("true", StringComparison.OrdinalIgnoreCase);
+    }
+}

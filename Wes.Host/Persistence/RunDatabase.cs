@@ -1,0 +1,104 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Wes.Persistence;
+
+public enum DatabaseKind
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>
+/// The seam between the two databases: how to connect, the few statements whose SQL differs, and the wake-up
+/// notifications PostgreSQL can send to executors in other processes.
+/// </summary>
+public interface IRunDatabase
+{
+    DatabaseKind Kind { get; }
+    string ConnectionString { get; }
+
+    Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>UPDATE that moves the oldest claimable QUEUED run to INITIALIZING and returns it.</summary>
+    string ClaimNextSql(string returningColumns);
+
+    /// <summary>SQL expression: system_logs_json with @systemLog appended.</summary>
+    string AppendSystemLogSql { get; }
+
+    /// <summary>Sends a notification that is delivered when the transaction commits (PostgreSQL only).</summary>
+    Task NotifyAsync(DbConnection connection, DbTransaction transaction, string channel, string payload, CancellationToken cancellationToken);
+}
+
+public static class NotifyChannels
+{
+    /// <summary>A run became claimable: executors should try to claim.</summary>
+    public const string Runs = "wes_runs";
+
+    /// <summary>A run moved to CANCELING: the executor holding it should stop its engine (payload: run id).</summary>
+    public const string Cancel = "wes_cancel";
+}
+
+public sealed class SqliteRunDatabase : IRunDatabase
+{
+    private const string Claimable = "state = 'QUEUED' AND (not_before IS NULL OR not_before <= @now)";
+
+    public SqliteRunDatabase(string connectionString) =>
+        ConnectionString = new SqliteConnectionStringBuilder(connectionString)
+        {
+            Pooling = true,
+            // Writers queue on the database lock for up to this long instead of failing with SQLITE_BUSY.
+            DefaultTimeout = 30,
+        }.ToString();
+
+    public DatabaseKind Kind => DatabaseKind.Sqlite;
+    public string ConnectionString { get; }
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    // A write transaction is BEGIN IMMEDIATE, so one process at a time runs this: no run is claimed twice.
+    public string ClaimNextSql(string returningColumns) => $"""
+        UPDATE runs SET state = 'INITIALIZING', lease_owner = @owner, lease_expires_at = @leaseUntil,
+                        attempt = attempt + 1, started_at = COALESCE(started_at, @now), updated_at = @now,
+                        exit_code = NULL, engine_pid = NULL, not_before = NULL
+        WHERE seq = (SELECT seq FROM runs WHERE {Claimable} ORDER BY seq LIMIT 1) AND state = 'QUEUED'
+        RETURNING {returningColumns}
+        """;
+
+    public string AppendSystemLogSql => "json_insert(COALESCE(system_logs_json, '[]'), '$[#]', @systemLog)";
+
+    public Task NotifyAsync(DbConnection connection, DbTransaction transaction, string channel, string payload, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+}
+
+public sealed class PostgresRunDatabase(NpgsqlDataSource dataSource) : IRunDatabase
+{
+    public DatabaseKind Kind => DatabaseKind.PostgreSql;
+    public string ConnectionString => dataSource.ConnectionString;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        await dataSource.OpenConnectionAsync(cancellationToken);
+
+    // SKIP LOCKED: concurrent claimers each take a different row and never wait for one another.
+    public string ClaimNextSql(string returningColumns) => $"""
+        UPDATE runs SET state = 'INITIALIZING', lease_owner = @owner, lease_expires_at = @leaseUntil,
+                        attempt = attempt + 1, started_at = COALESCE(started_at, @now), updated_at = @now,
+                        exit_code = NULL, engine_pid = NULL, not_before = NULL
+        WHERE seq = (SELECT seq FROM runs WHERE state = 'QUEUED' AND (not_before IS NULL OR not_before <= @now)
+                     ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+          AND state = 'QUEUED'
+        RETURNING {returningColumns}
+        """;
+
+    public string AppendSystemLogSql => "(COALESCE(system_logs_json, '[]')::jsonb || jsonb_build_array(@systemLog::text))::text";
+
+    public Task NotifyAsync(DbConnection connection, DbTransaction transaction, string channel, string payload, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("SELECT pg_notify(@channel, @payload)", new { channel, payload }, transaction, cancellationToken: cancellationToken));
+}
