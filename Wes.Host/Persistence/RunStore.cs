@@ -162,14 +162,15 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
     }
 
     /// <summary>Runs held by an executor whose lease has run out, or by one of <paramref name="deadOwners"/>.</summary>
-    public Task<IReadOnlyList<Run>> FindOrphanedAsync(IReadOnlyCollection<string> deadOwners, CancellationToken cancellationToken) =>
-        QueryListAsync<Run>(
-            $"""
-            SELECT {RunColumns} FROM runs
-            WHERE state IN ('INITIALIZING', 'RUNNING', 'CANCELING')
-              AND (lease_owner IS NULL OR lease_expires_at < @now OR lease_owner IN @deadOwners)
-            ORDER BY seq
-            """, new { now = Now, deadOwners = deadOwners.Count == 0 ? [""] : deadOwners }, cancellationToken);
+    public async Task<IReadOnlyList<Run>> FindOrphanedAsync(IReadOnlyCollection<string> deadOwners, CancellationToken cancellationToken)
+    {
+        // Held runs are few (at most every executor's workers), so the owner test runs here, in the same way on
+        // every database, rather than as a list parameter each provider binds differently.
+        var now = Now;
+        var held = await QueryListAsync<Run>(
+            $"SELECT {RunColumns} FROM runs WHERE state IN ('INITIALIZING', 'RUNNING', 'CANCELING') ORDER BY seq", null, cancellationToken);
+        return held.Where(run => run.LeaseOwner is null || run.LeaseExpiresAt < now || deadOwners.Contains(run.LeaseOwner)).ToList();
+    }
 
     /// <summary>Lease owners of all runs currently held, so the reconciler can tell which of them are dead.</summary>
     public Task<IReadOnlyList<string>> ListLeaseOwnersAsync(CancellationToken cancellationToken) =>

@@ -23,6 +23,8 @@ public sealed class MockProvider(
     public const string FailAttemptsTag = "wes.mock.fail_attempts";
     public const string EngineVersion = "mock";
 
+    private readonly SemaphoreSlim _logLock = new(1, 1);
+
     public string Name => "Mock";
 
     public Task<IReadOnlyList<AvailableEngine>> GetEnginesAsync(CancellationToken cancellationToken) =>
@@ -67,13 +69,26 @@ public sealed class MockProvider(
 
     public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) => [];
 
-    /// <summary>One line per start and end, appended (O_APPEND) so executors in several processes can share the file.</summary>
+    /// <summary>
+    /// One line per start and end, in a file per process (<c>ExecutionLog.&lt;pid&gt;</c>) so several executor processes
+    /// never interleave their writes; within the process, one writer at a time.
+    /// </summary>
     private async Task RecordAsync(string what, ExecutionRequest request, string outcome)
     {
-        if (options.Value.Mock.ExecutionLog is { Length: > 0 } path)
+        if (options.Value.Mock.ExecutionLog is not { Length: > 0 } path)
         {
-            var line = $"{what} {request.Run.RunId} {request.Run.Attempt} {identity.Id} {clock.GetUtcNow().ToUnixTimeMilliseconds()} {outcome}\n";
-            await File.AppendAllTextAsync(path, line, CancellationToken.None);
+            return;
+        }
+
+        var line = $"{what} {request.Run.RunId} {request.Run.Attempt} {identity.Id} {clock.GetUtcNow().ToUnixTimeMilliseconds()} {outcome}\n";
+        await _logLock.WaitAsync(CancellationToken.None);
+        try
+        {
+            await File.AppendAllTextAsync($"{path}.{identity.Pid}", line, CancellationToken.None);
+        }
+        finally
+        {
+            _logLock.Release();
         }
     }
 }

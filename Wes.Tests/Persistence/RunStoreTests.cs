@@ -5,18 +5,30 @@ using Wes.Tests.Support;
 
 namespace Wes.Tests.Persistence;
 
-public sealed class RunStoreTests : IDisposable
+/// <summary>The store's guarantees, checked against each database it runs on.</summary>
+public abstract class RunStoreContract : IDisposable
 {
-    private readonly WesApplicationFactory _factory = new(workers: 0);
+    private readonly WesApplicationFactory _factory;
     private readonly RunStore _store;
 
-    public RunStoreTests()
+    protected RunStoreContract(string? connectionString)
     {
+        _factory = new WesApplicationFactory(workers: 0,
+            settings: connectionString is null ? null : new Dictionary<string, string?> { ["Wes:Database"] = connectionString });
         _factory.CreateClient().Dispose(); // starts the host, which applies the migrations
         _store = _factory.Service<RunStore>();
     }
 
-    public void Dispose() => _factory.Dispose();
+    public void Dispose()
+    {
+        _factory.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    [Fact]
+    public void Store_UsesTheConfiguredDatabase() => Assert.Equal(ExpectedKind, _store.Kind);
+
+    protected abstract DatabaseKind ExpectedKind { get; }
 
     [Fact]
     public async Task Transition_ChangesOnlyFromTheExpectedStateAndWritesHistory()
@@ -78,7 +90,7 @@ public sealed class RunStoreTests : IDisposable
 
         var stored = await _store.GetAsync(run.RunId, CancellationToken.None);
 
-        Assert.Equal("""["first","second"]""", stored!.SystemLogsJson);
+        Assert.Equal(["first", "second"], System.Text.Json.JsonSerializer.Deserialize<string[]>(stored!.SystemLogsJson)!);
         Assert.Equal(2, stored.Attempt);
         Assert.Null(stored.LeaseOwner);
     }
@@ -107,4 +119,15 @@ public sealed class RunStoreTests : IDisposable
         var counts = await _store.CountByStateAsync(CancellationToken.None);
         Assert.Equal(runs, counts[RunState.Initializing]);
     }
+}
+
+public sealed class SqliteRunStoreTests() : RunStoreContract(null)
+{
+    protected override DatabaseKind ExpectedKind => DatabaseKind.Sqlite;
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresRunStoreTests(PostgresServer postgres) : RunStoreContract(postgres.CreateDatabase())
+{
+    protected override DatabaseKind ExpectedKind => DatabaseKind.PostgreSql;
 }

@@ -70,6 +70,24 @@ public sealed class HostProcess : IDisposable
         }
     }
 
+    /// <summary>Starts an executor-only process (no HTTP port) and waits until its pool has started.</summary>
+    public static async Task<HostProcess> StartExecutorAsync(IDictionary<string, string> environment)
+    {
+        var host = Start(environment, ["executor"], null);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!host.Output.Contains("Executor pool started", StringComparison.Ordinal))
+        {
+            if (host._process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"Wes.Host executor did not start:\n{host.Output}");
+            }
+
+            await Task.Delay(50);
+        }
+
+        return host;
+    }
+
     /// <summary>Runs a command of the executable to its end and returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunToEndAsync(IDictionary<string, string> environment, params string[] arguments)
     {
