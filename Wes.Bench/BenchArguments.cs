@@ -4,6 +4,15 @@ namespace Wes.Bench;
 internal sealed record BenchArguments(
     string Scenario, int Runs, int Concurrency, int Seconds, int TimeoutSeconds, string? ServerDll, IReadOnlyList<string> Raw)
 {
+    /// <summary>scaleout: executor processes beside the one API process.</summary>
+    public int Executors { get; init; }
+
+    /// <summary>scaleout: runs submitted at once after the sequential ones.</summary>
+    public int Burst { get; init; }
+
+    /// <summary>scaleout: connection string to an existing PostgreSQL server's admin database (--postgres or WES_BENCH_POSTGRES).</summary>
+    public string? Postgres { get; init; }
+
     public const string Usage = """
         Usage: dotnet run --project Wes.Bench -c Release -- <scenario> [options]
 
@@ -12,11 +21,18 @@ internal sealed record BenchArguments(
                        submit→COMPLETE, and compare with running bare cwltool on the same files.
           throughput   Mock provider (no engine): concurrent submissions, time until all are COMPLETE, then a
                        fixed-duration load on GET /runs?page_size=50 and GET /service-info.
+          scaleout     Mock provider on PostgreSQL: one `api` process and --executors `executor` processes on a fresh
+                       database; sequential submit→RUNNING wake-up latency, then a burst until all are COMPLETE.
 
         Options:
-          --runs N           runs to submit (latency: 10, throughput: 200)
-          --concurrency N    throughput only: concurrent submitters and clients (default 8)
+          --runs N           runs to submit (latency: 10, throughput: 200, scaleout: 50 one at a time)
+          --concurrency N    throughput and scaleout: concurrent submitters (and throughput's read clients; default 8)
           --seconds N        throughput only: duration of each read load (default 5)
+          --executors N      scaleout only: executor processes (default 2)
+          --burst N          scaleout only: runs submitted concurrently after the sequential ones (default 300)
+          --postgres CONN    scaleout only, required: connection string to an existing PostgreSQL server's admin
+                             database, e.g. "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres"
+                             (default: env WES_BENCH_POSTGRES); a wes_bench_<guid> database is created and dropped
           --timeout N        abort the scenario after N seconds (default 300)
           --server-dll PATH  Wes.Host.dll to start (default Wes.Host/bin/<Configuration>/net10.0/Wes.Host.dll,
                              built first if missing)
@@ -26,9 +42,19 @@ internal sealed record BenchArguments(
         expected or the timeout passed, 2 for a usage error.
         """;
 
-    private static readonly string[] Scenarios = ["latency", "throughput"];
-    private static readonly string[] Options = ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll"];
-    private static readonly string[] ThroughputOnly = ["--concurrency", "--seconds"];
+    private static readonly string[] Scenarios = ["latency", "throughput", "scaleout"];
+    private static readonly string[] Options =
+        ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll", "--executors", "--burst", "--postgres"];
+
+    private static readonly string[] CommonOptions = ["--runs", "--timeout", "--server-dll"];
+
+    // The options each scenario reads beyond the common ones.
+    private static readonly Dictionary<string, string[]> ScenarioOptions = new(StringComparer.Ordinal)
+    {
+        ["latency"] = [],
+        ["throughput"] = ["--concurrency", "--seconds"],
+        ["scaleout"] = ["--concurrency", "--executors", "--burst", "--postgres"],
+    };
 
     public bool IsHelp => Scenario == "help";
 
@@ -67,24 +93,38 @@ internal sealed record BenchArguments(
         if (scenario is null || !Scenarios.Contains(scenario))
         {
             throw new UsageException(scenario is null
-                ? "Name a scenario: latency or throughput."
-                : $"Unknown scenario '{scenario}'; use latency or throughput.");
+                ? "Name a scenario: latency, throughput or scaleout."
+                : $"Unknown scenario '{scenario}'; use latency, throughput or scaleout.");
         }
 
         // An option that the scenario would silently ignore is more likely a mistake than a wish.
-        if (scenario == "latency" && ThroughputOnly.FirstOrDefault(values.ContainsKey) is { } ignored)
+        var own = ScenarioOptions[scenario];
+        if (values.Keys.FirstOrDefault(name => !CommonOptions.Contains(name) && !own.Contains(name)) is { } ignored)
         {
-            throw new UsageException($"{ignored} applies only to the throughput scenario.");
+            var users = ScenarioOptions.Where(pair => pair.Value.Contains(ignored)).Select(pair => pair.Key).ToList();
+            throw new UsageException($"{ignored} applies only to the {string.Join(" and ", users)} scenario{(users.Count > 1 ? "s" : "")}.");
+        }
+
+        var postgres = values.GetValueOrDefault("--postgres") ?? Environment.GetEnvironmentVariable("WES_BENCH_POSTGRES");
+        if (scenario == "scaleout" && string.IsNullOrWhiteSpace(postgres))
+        {
+            throw new UsageException(
+                "The scaleout scenario needs a PostgreSQL server: give --postgres \"Host=...;Port=...;Username=...;Database=postgres\" or set WES_BENCH_POSTGRES.");
         }
 
         return new BenchArguments(
             scenario,
-            Number(values, "--runs", scenario == "latency" ? 10 : 200, max: 1_000_000),
+            Number(values, "--runs", scenario switch { "latency" => 10, "scaleout" => 50, _ => 200 }, max: 1_000_000),
             Number(values, "--concurrency", 8, max: 1024),
             Number(values, "--seconds", 5, max: 3600),
             Number(values, "--timeout", 300, max: 86_400),
             values.TryGetValue("--server-dll", out var dll) ? Path.GetFullPath(dll) : null,
-            args);
+            args)
+        {
+            Executors = Number(values, "--executors", 2, max: 64),
+            Burst = Number(values, "--burst", 300, max: 1_000_000),
+            Postgres = scenario == "scaleout" ? postgres : null,
+        };
     }
 
     private static int Number(Dictionary<string, string> values, string name, int fallback, int max)

@@ -4,6 +4,7 @@ using Wes.Bench.Scenarios;
 
 // Wes.Bench latency    [--runs 10] [--timeout 300] [--server-dll PATH]
 // Wes.Bench throughput [--runs 200] [--concurrency 8] [--seconds 5] [--timeout 300] [--server-dll PATH]
+// Wes.Bench scaleout   --postgres CONN [--runs 50] [--burst 300] [--concurrency 8] [--executors 2] [--timeout 300] [--server-dll PATH]
 BenchArguments arguments;
 try
 {
@@ -44,9 +45,12 @@ try
 {
     var serverDll = await ServerProcess.ResolveDllAsync(root, arguments.ServerDll, stop.Token);
     await WriteHeaderAsync(output, arguments, root, serverDll, stop.Token);
-    var failures = arguments.Scenario == "latency"
-        ? await new LatencyScenario(arguments, root, serverDll).RunAsync(output, stop.Token)
-        : await new ThroughputScenario(arguments, serverDll).RunAsync(output, stop.Token);
+    var failures = arguments.Scenario switch
+    {
+        "latency" => await new LatencyScenario(arguments, root, serverDll).RunAsync(output, stop.Token),
+        "scaleout" => await new ScaleOutScenario(arguments, serverDll).RunAsync(output, stop.Token),
+        _ => await new ThroughputScenario(arguments, serverDll).RunAsync(output, stop.Token),
+    };
     if (failures.Count == 0)
     {
         return 0;
@@ -98,10 +102,16 @@ static string? FindRepositoryRoot(string start)
 static async Task WriteHeaderAsync(
     TextWriter output, BenchArguments arguments, string root, string serverDll, CancellationToken cancellationToken)
 {
-    var command = string.Join(' ', arguments.Raw.Select(arg => arg.Length == 0 || arg.Any(char.IsWhiteSpace) ? $"'{arg}'" : arg));
-    var settings = arguments.Scenario == "latency"
-        ? $"runs={arguments.Runs}, timeout={arguments.TimeoutSeconds} s"
-        : $"runs={arguments.Runs}, concurrency={arguments.Concurrency}, seconds={arguments.Seconds}, timeout={arguments.TimeoutSeconds} s";
+    // Quoted as a shell needs it: --postgres values hold ';'. A password in them is not printed.
+    var command = Markdown.RedactPasswords(string.Join(' ', arguments.Raw.Select(
+        arg => arg.Length == 0 || arg.Any(c => char.IsWhiteSpace(c) || c is ';' or '&' or '|') ? $"'{arg}'" : arg)));
+    var settings = arguments.Scenario switch
+    {
+        "latency" => $"runs={arguments.Runs}, timeout={arguments.TimeoutSeconds} s",
+        "scaleout" => $"runs={arguments.Runs}, burst={arguments.Burst}, concurrency={arguments.Concurrency}, " +
+            $"executors={arguments.Executors}, timeout={arguments.TimeoutSeconds} s",
+        _ => $"runs={arguments.Runs}, concurrency={arguments.Concurrency}, seconds={arguments.Seconds}, timeout={arguments.TimeoutSeconds} s",
+    };
     var built = File.GetLastWriteTimeUtc(serverDll).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
     IReadOnlyList<IReadOnlyList<string>> rows =
     [

@@ -8,24 +8,30 @@ using System.Reflection;
 namespace Wes.Bench;
 
 /// <summary>
-/// One Wes.Host child process on a free loopback port with a fresh data directory. Disposing stops it with SIGTERM,
-/// as a service manager would, and deletes the directory.
+/// One Wes.Host child process: with an HTTP port on a free loopback port, or an executor without one. It gets a fresh
+/// data directory unless the settings name a WES_DATA_DIR (processes sharing one database share that directory too).
+/// Disposing stops it with SIGTERM, as a service manager would, and deletes the directory it created.
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private const int TailLines = 40;
+    private const string ExecutorReadyLine = "Executor pool started with";
     private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(30);
 
     private readonly Process process;
-    private readonly DirectoryInfo dataDir;
+    private readonly ServerRole role;
+    private readonly DirectoryInfo? ownDataDir;
     private readonly Queue<string> tail = new();
+    private readonly Uri? apiBase;
+    private volatile bool sawReadyLine;
 
-    private ServerProcess(Process process, DirectoryInfo dataDir, Uri apiBase, IReadOnlyList<string> settings)
+    private ServerProcess(Process process, ServerRole role, DirectoryInfo? ownDataDir, Uri? apiBase, IReadOnlyList<string> settings)
     {
         this.process = process;
-        this.dataDir = dataDir;
-        ApiBase = apiBase;
+        this.role = role;
+        this.ownDataDir = ownDataDir;
+        this.apiBase = apiBase;
         Settings = settings;
         // The server's log is kept only as a short tail for error messages; stdout belongs to the report.
         process.OutputDataReceived += (_, e) => Remember(e.Data);
@@ -35,7 +41,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Base of the WES API, ending in a slash so that "runs" and "service-info" resolve under it.</summary>
-    public Uri ApiBase { get; }
+    public Uri ApiBase => apiBase ?? throw new InvalidOperationException("An executor process has no HTTP port.");
 
     /// <summary>The settings the server ran with, as NAME=value, for the report (the temporary WES_DATA_DIR left out).</summary>
     public IReadOnlyList<string> Settings { get; }
@@ -64,27 +70,44 @@ internal sealed class ServerProcess : IAsyncDisposable
         return dll;
     }
 
+    /// <summary>The API and an executor pool in one process, as `dotnet Wes.Host.dll` runs by default.</summary>
+    public static Task<ServerProcess> StartAsync(
+        string serverDll, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken) =>
+        StartAsync(serverDll, ServerRole.Serve, settings, cancellationToken);
+
+    /// <summary>Starts one role and waits until it is ready: the API answers GET service-info, an executor logs its pool start.</summary>
     public static async Task<ServerProcess> StartAsync(
-        string serverDll, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+        string serverDll, ServerRole role, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
     {
-        var dataDir = Directory.CreateTempSubdirectory("wes-bench-");
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var ownDataDir = settings.ContainsKey("WES_DATA_DIR") ? null : Directory.CreateTempSubdirectory("wes-bench-");
+        var dataDir = ownDataDir?.FullName ?? settings["WES_DATA_DIR"];
+        var url = role == ServerRole.Executor ? null : $"http://127.0.0.1:{FreePort()}";
         var start = new ProcessStartInfo("dotnet")
         {
-            // "--urls=URL", not "--urls URL": Wes.Host takes its first argument without '-' or '=' as its command name.
-            ArgumentList = { serverDll, "--urls=" + url },
+            ArgumentList = { serverDll },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = dataDir.FullName,
+            WorkingDirectory = dataDir,
         };
+        if (role != ServerRole.Serve)
+        {
+            start.ArgumentList.Add(role == ServerRole.Api ? "api" : "executor");
+        }
+
+        if (url is not null)
+        {
+            // "--urls=URL", not "--urls URL": Wes.Host takes its first argument without '-' or '=' as its command name.
+            start.ArgumentList.Add("--urls=" + url);
+        }
+
         // A WES_DATABASE or Wes__ setting inherited from the caller's shell would make results depend on who ran this.
         foreach (var name in start.Environment.Keys.Where(IsServerSetting).ToList())
         {
             start.Environment.Remove(name);
         }
 
-        start.Environment["WES_DATA_DIR"] = dataDir.FullName;
+        start.Environment["WES_DATA_DIR"] = dataDir;
         start.Environment["WORKFLOW_POLL_INTERVAL"] = "10";
         foreach (var (name, value) in settings)
         {
@@ -98,21 +121,32 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
         catch (Win32Exception ex)
         {
-            dataDir.Delete(recursive: true);
+            ownDataDir?.Delete(recursive: true);
             throw new BenchException($"Could not start `dotnet {serverDll}`: {ex.Message}");
         }
 
         var shown = start.Environment
             .Where(pair => pair.Key != "WES_DATA_DIR" && (IsServerSetting(pair.Key) || AffectsServer(pair.Key)))
-            .Select(pair => $"{pair.Key}={pair.Value}")
+            .Select(pair => $"{pair.Key}={Markdown.RedactPasswords(pair.Value ?? "")}")
             .Order(StringComparer.Ordinal)
             .ToList();
-        var server = new ServerProcess(process, dataDir, new Uri(url + "/ga4gh/wes/v1/"), shown);
+        var apiBase = url is null ? null : new Uri(url + "/ga4gh/wes/v1/");
+        var server = new ServerProcess(process, role, ownDataDir, apiBase, shown);
         try
         {
             var started = Stopwatch.GetTimestamp();
-            await server.WaitUntilReadyAsync(cancellationToken);
-            await Console.Error.WriteLineAsync($"Wes.Host (pid {process.Id}) answered on {url} after {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s.");
+            var name = role == ServerRole.Serve ? "Wes.Host" : $"Wes.Host {start.ArgumentList[1]}";
+            if (apiBase is null)
+            {
+                await server.WaitForReadyLineAsync(cancellationToken);
+                await Console.Error.WriteLineAsync($"{name} (pid {process.Id}) started its pool after {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s.");
+            }
+            else
+            {
+                await server.WaitUntilReadyAsync(cancellationToken);
+                await Console.Error.WriteLineAsync($"{name} (pid {process.Id}) answered on {url} after {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s.");
+            }
+
             return server;
         }
         catch
@@ -132,11 +166,32 @@ internal sealed class ServerProcess : IAsyncDisposable
         process.Dispose();
         try
         {
-            dataDir.Delete(recursive: true);
+            ownDataDir?.Delete(recursive: true);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            await Console.Error.WriteLineAsync($"warning: could not delete {dataDir.FullName}: {ex.Message}");
+            await Console.Error.WriteLineAsync($"warning: could not delete {ownDataDir?.FullName}: {ex.Message}");
+        }
+    }
+
+    /// <summary>An executor has no port to ask; it is ready once it logs that its worker pool has started.</summary>
+    private async Task WaitForReadyLineAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (!sawReadyLine)
+        {
+            if (process.HasExited)
+            {
+                throw new BenchException($"Wes.Host executor exited with code {process.ExitCode} before its pool started. Its last output:\n{Tail()}");
+            }
+
+            if (Stopwatch.GetElapsedTime(started) > StartupLimit)
+            {
+                throw new BenchException(
+                    $"Wes.Host executor did not log \"{ExecutorReadyLine} …\" within {StartupLimit.TotalSeconds} s. Its last output:\n{Tail()}");
+            }
+
+            await Task.Delay(50, cancellationToken);
         }
     }
 
@@ -214,6 +269,11 @@ internal sealed class ServerProcess : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        if (role == ServerRole.Executor && line.Contains(ExecutorReadyLine, StringComparison.Ordinal))
+        {
+            sawReadyLine = true;
         }
 
         lock (tail)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Wes.Bench;
 
@@ -24,7 +25,7 @@ internal sealed record Summary(int Count, double Median, double P90, double Min,
 }
 
 /// <summary>Markdown output for stdout, so the report pastes into a note as it is.</summary>
-internal static class Markdown
+internal static partial class Markdown
 {
     public static void Table(TextWriter output, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string>> rows)
     {
@@ -44,5 +45,11 @@ internal static class Markdown
 
     public static string Code(string text) => "`" + text.Replace("`", "'", StringComparison.Ordinal) + "`";
 
+    /// <summary>Text that may hold a connection string, with any password replaced by ***, so a report can be shared.</summary>
+    public static string RedactPasswords(string text) => PasswordSetting().Replace(text, "$1=***");
+
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");
+
+    [GeneratedRegex(@"\b(password|pwd)\s*=[^;'""\s]*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex PasswordSetting();
 }

@@ -12,12 +12,12 @@ namespace Wes.Bench.Scenarios;
 internal sealed class ThroughputScenario(BenchArguments arguments, string serverDll)
 {
     // The Mock provider never fetches workflow_url, so this body needs no network.
-    private const string RunRequest =
+    internal const string RunRequest =
         """{"workflow_type":"CWL","workflow_type_version":"v1.0","workflow_url":"https://example.com/hello.cwl","workflow_params":{}}""";
 
     // The server's default maximum page size; it may return fewer, and ListStatesAsync follows next_page_token.
     private const int ListPageSize = 500;
-    private static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(10);
+    internal static readonly TimeSpan PollEvery = TimeSpan.FromMilliseconds(10);
     private static readonly string[] LoadPaths = ["runs?page_size=50", "service-info"];
 
     public async Task<IReadOnlyList<string>> RunAsync(TextWriter output, CancellationToken cancellationToken)
@@ -33,7 +33,7 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
         using var client = new WesClient(server.ApiBase);
 
         var started = Stopwatch.GetTimestamp();
-        var (runIds, postLatencies) = await SubmitAllAsync(client, cancellationToken);
+        var (runIds, postLatencies) = await SubmitAllAsync(client, arguments.Runs, arguments.Concurrency, cancellationToken);
         var submitted = Stopwatch.GetElapsedTime(started);
         await Console.Error.WriteLineAsync($"Submitted {runIds.Length} runs in {submitted.TotalMilliseconds:F0} ms; waiting for all to finish.");
         var states = await WaitUntilAllTerminalAsync(client, runIds, cancellationToken);
@@ -58,11 +58,12 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
         return failures;
     }
 
-    /// <summary>Concurrent submitters share one counter, so exactly --runs runs are sent however fast each one is.</summary>
-    private async Task<(string[] RunIds, double[] Latencies)> SubmitAllAsync(WesClient client, CancellationToken cancellationToken)
+    /// <summary>Concurrent submitters share one counter, so exactly <paramref name="runs"/> runs are sent however fast each one is.</summary>
+    internal static async Task<(string[] RunIds, double[] Latencies)> SubmitAllAsync(
+        WesClient client, int runs, int concurrency, CancellationToken cancellationToken)
     {
-        var runIds = new string[arguments.Runs];
-        var latencies = new double[arguments.Runs];
+        var runIds = new string[runs];
+        var latencies = new double[runs];
         var next = -1;
         async Task SubmitterAsync()
         {
@@ -76,11 +77,12 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, arguments.Concurrency).Select(_ => SubmitterAsync()));
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => SubmitterAsync()));
         return (runIds, latencies);
     }
 
-    private static async Task<Dictionary<string, string>> WaitUntilAllTerminalAsync(
+    /// <summary>Lists all runs every <see cref="PollEvery"/> until each of <paramref name="runIds"/> is terminal; returns every run's state.</summary>
+    internal static async Task<Dictionary<string, string>> WaitUntilAllTerminalAsync(
         WesClient client, string[] runIds, CancellationToken cancellationToken)
     {
         while (true)
