@@ -35,6 +35,14 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         Check(options.MaxPageSize is >= 1 and <= 10000, "Wes:MaxPageSize", "must be between 1 and 10000", options.MaxPageSize);
         Check(options.WorkflowDownloadMaxBytes > 0, "Wes:WorkflowDownloadMaxBytes", "must be positive", options.WorkflowDownloadMaxBytes);
         Check(options.WorkflowDownloadTimeoutSeconds > 0, "Wes:WorkflowDownloadTimeoutSeconds", "must be positive", options.WorkflowDownloadTimeoutSeconds);
+        foreach (var root in options.AllowedFileRootList)
+        {
+            Check(Path.IsPathFullyQualified(root) && Directory.Exists(root),
+                "WES_ALLOWED_FILE_ROOTS (Wes:AllowedFileRoots)", "must list absolute paths of existing folders", root);
+        }
+
+        Check(options.UnpackMaxBytes > 0, "Wes:UnpackMaxBytes", "must be positive", options.UnpackMaxBytes);
+        Check(options.UnpackMaxEntries > 0, "Wes:UnpackMaxEntries", "must be positive", options.UnpackMaxEntries);
         Check(options.Mock.DelayMilliseconds >= 0, "Wes:Mock:DelayMilliseconds", "must not be negative", options.Mock.DelayMilliseconds);
         Check(string.IsNullOrWhiteSpace(options.PublicBaseUrl) || IsHttpUrl(options.PublicBaseUrl),
             "WES_PUBLIC_BASE_URL (Wes:PublicBaseUrl)", "must be an absolute http(s) URL", options.PublicBaseUrl);

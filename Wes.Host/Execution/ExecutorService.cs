@@ -113,7 +113,7 @@ public static class ExecutionExtensions
         services.AddSingleton<RunSignal>();
         services.AddSingleton<RunCancellations>();
         services.AddSingleton<Engines.EngineCatalog>();
-        services.AddSingleton<Engines.IWorkflowEngine, Engines.Cwltool.CwltoolEngine>();
+        Engines.EngineRegistration.AddWorkflowEngines(services);
         services.AddSingleton<Providers.WorkflowFetcher>();
         services.AddSingleton<Providers.IExecutionProvider, Providers.LocalProvider>();
         services.AddSingleton<Providers.IExecutionProvider, Providers.MockProvider>();
