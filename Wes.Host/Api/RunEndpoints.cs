@@ -111,6 +111,7 @@ public static class RunEndpoints
     private static async Task<Results<Ok<TaskLog>, JsonHttpResult<ErrorResponse>>> GetTaskAsync(
         string run_id, string task_id, HttpRequest request, RunStore store, RunViews views, CancellationToken ct)
     {
+        task_id = RunViews.TaskIdFromRoute(task_id);
         if (await store.GetTaskAsync(run_id, task_id, ct) is { } task)
         {
             return TypedResults.Ok(views.Task(task, request));

@@ -95,6 +95,7 @@ public static class RunFileEndpoints
     private static async Task<IResult> TaskLogAsync(
         string runId, string taskId, TaskLogStream stream, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
     {
+        taskId = RunViews.TaskIdFromRoute(taskId);
         if (await store.GetTaskAsync(runId, taskId, ct) is null)
         {
             return await store.GetStateAsync(runId, ct) is null

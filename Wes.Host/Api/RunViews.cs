@@ -55,6 +55,12 @@ public sealed class RunViews(IOptions<WesOptions> options)
         };
     }
 
+    /// <summary>
+    /// A task id from a route: the server decodes every escape in a path except %2F (an encoded '/'), which a task id
+    /// holding a slash arrives as, because links escape it (see <see cref="Task"/>).
+    /// </summary>
+    public static string TaskIdFromRoute(string taskId) => taskId.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>stdout and stderr link to the task's own logs, where the engine keeps them (see RunWorkspace.TaskLogPath).</summary>
     public TaskLog Task(RunTask task, HttpRequest request)
     {

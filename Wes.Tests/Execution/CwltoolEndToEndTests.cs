@@ -50,6 +50,22 @@ public sealed class CwltoolEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task ScatterExample_HasATaskPerScatteredJobAndListsItsOutputs()
+    {
+        var runId = await _client.SubmitAsync(RunRequestBuilder.ForExample("scatter", "workflow.cwl", "v1.2"));
+
+        Assert.Equal("COMPLETE", await _client.WaitForTerminalAsync(runId));
+
+        var log = await _client.GetJsonAsync($"/runs/{runId}");
+        Assert.Equal("6", File.ReadAllText(log["outputs"]!["total"]!["path"]!.GetValue<string>()).Trim());
+        Assert.StartsWith("file://", log["outputs"]!["total"]!["location"]!.GetValue<string>(), StringComparison.Ordinal);
+        var tasks = (await _client.GetJsonAsync($"/runs/{runId}/tasks"))["task_logs"]!.AsArray();
+        Assert.Equal(["count", "count_2", "count_3", "sum"], tasks.Select(t => t!["id"]!.GetValue<string>()).Order());
+        var listed = (await _client.GetJsonAsync($"/runs/{runId}/outputs"))["files"]!.AsArray().Select(f => f!["path"]!.GetValue<string>());
+        Assert.Equal(["a.count", "b.count", "c.count", "total.txt"], listed);
+    }
+
+    [Fact]
     public async Task HelloWorkflow_WritesItsGreeting()
     {
         var runId = await _client.SubmitAsync(RunRequestBuilder.ForExample("hello", "hello.cwl", "1.0").With("workflow_type", "cwl"));
