@@ -78,7 +78,7 @@ public sealed class ServiceInfoOptions
 {
     public string Id { get; set; } = "org.ga4gh.wes.host";
     public string Name { get; set; } = "Wes.Host";
-    public string Description { get; set; } = "GA4GH Workflow Execution Service running CWL workflows locally.";
+    public string Description { get; set; } = "GA4GH Workflow Execution Service running CWL, Snakemake and Nextflow workflows.";
     public string OrganizationName { get; set; } = "Wes.Host";
     public string OrganizationUrl { get; set; } = "https://www.ga4gh.org";
     public string? ContactUrl { get; set; }
