@@ -77,14 +77,18 @@ public static partial class SnakemakeEventLog
             }
         }
 
-        // The exit status is only in the traceback, which names the command; match it to the job that ran it.
+        AttachExitCodes(jobs, failedCommands);
+        return jobs;
+    }
+
+    /// <summary>The exit status is only in the traceback, which names the command; it is matched to the job that ran it.</summary>
+    private static void AttachExitCodes(List<SnakemakeJob> jobs, List<(string Command, int Code)> failedCommands)
+    {
         foreach (var job in jobs.Where(j => j.Failed && j.ShellCommand is not null))
         {
             var match = failedCommands.LastOrDefault(f => f.Command.EndsWith(job.ShellCommand!.Trim(), StringComparison.Ordinal));
             job.ExitCode = match.Command is null ? null : match.Code;
         }
-
-        return jobs;
     }
 
     private static SnakemakeJob NewJob(int jobId, JsonObject e, long at) => new()
