@@ -1,4 +1,4 @@
-# Wes.Host: the WES API and its executor pool in one container, with cwltool as the engine.
+# Wes.Host: the WES API and its executor pool in one container, with cwltool, Toil and Snakemake as the engines.
 #   docker build -t wes-host .
 #   docker run -p 5000:5000 -v wes-data:/data wes-host
 
@@ -12,12 +12,12 @@ RUN dotnet restore Wes.Host -r linux-x64
 COPY . .
 RUN dotnet publish Wes.Host -c Release -r linux-x64 --self-contained false -o /app
 
-# Runtime stage: the ASP.NET runtime image (Ubuntu 24.04 for .NET 10) plus the engine.
+# Runtime stage: the ASP.NET runtime image (Ubuntu 24.04 for .NET 10) plus the engines.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
-# cwltool runs the workflows. Node.js evaluates CWL JavaScript expressions: cwltool only recommends it, so
-# --no-install-recommends would leave it out.
+# cwltool and Toil run CWL workflows, Snakemake runs Snakefiles. Node.js evaluates CWL JavaScript expressions:
+# cwltool only recommends it, so --no-install-recommends would leave it out.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends cwltool nodejs \
+    && apt-get install -y --no-install-recommends cwltool toil snakemake nodejs \
     && rm -rf /var/lib/apt/lists/*
 
 # Inside a container the server must listen on 0.0.0.0 to be reachable through a published port; outside one it

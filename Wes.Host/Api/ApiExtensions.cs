@@ -37,6 +37,7 @@ public static class ApiExtensions
             var names = basePath == BasePaths[0] ? "" : "Api";
             group.MapServiceInfoEndpoints(names);
             group.MapRunEndpoints(names);
+            group.MapRunFileEndpoints(names);
             if (basePath != BasePaths[0])
             {
                 // One description of each operation in the OpenAPI document, under the spec's path.

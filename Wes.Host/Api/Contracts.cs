@@ -59,6 +59,12 @@ public sealed record RunLog
 
 public sealed record TaskListResponse(IReadOnlyList<TaskLog> TaskLogs, string NextPageToken);
 
+/// <summary>Extension: one file of a run's outputs folder, as GET /runs/{run_id}/outputs lists it.</summary>
+public sealed record OutputFileEntry(string Path, long Size, string Modified, string Url);
+
+/// <summary>Extension: a page of a run's output files, ordered by path.</summary>
+public sealed record OutputListResponse(string RunId, IReadOnlyList<OutputFileEntry> Files, string NextPageToken);
+
 public sealed record ServiceType(string Group, string Artifact, string Version);
 
 public sealed record Organization(string Name, string Url);
@@ -75,7 +81,7 @@ public sealed record WorkflowEngineVersion(IReadOnlyList<string> WorkflowEngineV
     public IReadOnlyList<string> WorkflowEngineVersionList { get; init; } = WorkflowEngineVersionList;
 }
 
-public sealed record DefaultWorkflowEngineParameter(string Name, string Type, string DefaultValue);
+public sealed record DefaultWorkflowEngineParameter(string Name, string Type, string? DefaultValue);
 
 public sealed record ServiceInfo
 {

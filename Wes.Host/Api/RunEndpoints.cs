@@ -94,7 +94,8 @@ public static class RunEndpoints
     }
 
     private static async Task<Results<Ok<TaskListResponse>, JsonHttpResult<ErrorResponse>>> ListTasksAsync(
-        string run_id, string? page_size, string? page_token, RunStore store, PageTokens tokens, IOptions<WesOptions> options, CancellationToken ct)
+        string run_id, string? page_size, string? page_token, HttpRequest request, RunStore store, PageTokens tokens, RunViews views,
+        IOptions<WesOptions> options, CancellationToken ct)
     {
         var size = PageSize(page_size, options.Value);
         var scope = "tasks:" + run_id;
@@ -107,15 +108,16 @@ public static class RunEndpoints
         var rows = await store.ListTasksAsync(run_id, after, size + 1, ct);
         var page = rows.Take(size).ToList();
         var next = rows.Count > size ? await tokens.CreateAsync(scope, page[^1].Id, ct) : "";
-        return TypedResults.Ok(new TaskListResponse(page.Select(RunViews.Task).ToList(), next));
+        return TypedResults.Ok(new TaskListResponse(page.Select(task => views.Task(task, request)).ToList(), next));
     }
 
     private static async Task<Results<Ok<TaskLog>, JsonHttpResult<ErrorResponse>>> GetTaskAsync(
-        string run_id, string task_id, RunStore store, CancellationToken ct)
+        string run_id, string task_id, HttpRequest request, RunStore store, RunViews views, CancellationToken ct)
     {
+        task_id = RunViews.TaskIdFromRoute(task_id);
         if (await store.GetTaskAsync(run_id, task_id, ct) is { } task)
         {
-            return TypedResults.Ok(RunViews.Task(task));
+            return TypedResults.Ok(views.Task(task, request));
         }
 
         return await store.GetStateAsync(run_id, ct) is null
@@ -138,7 +140,7 @@ public static class RunEndpoints
             : TypedResults.Text("", "text/plain; charset=utf-8");
     }
 
-    private static int PageSize(string? text, WesOptions options)
+    internal static int PageSize(string? text, WesOptions options)
     {
         if (string.IsNullOrEmpty(text))
         {
@@ -154,6 +156,6 @@ public static class RunEndpoints
         return (int)Math.Min(size, options.MaxPageSize);
     }
 
-    private static JsonHttpResult<ErrorResponse> NotFound(string runId) =>
+    internal static JsonHttpResult<ErrorResponse> NotFound(string runId) =>
         TypedResults.Json(new ErrorResponse($"Run '{runId}' not found.", 404), statusCode: 404);
 }

@@ -73,10 +73,11 @@ public sealed class RunSubmission
     public IReadOnlyList<IWorkflowEngine> Engines { get; set; } = [];
     public IReadOnlyList<AvailableEngine> Available { get; set; } = [];
 
-    /// <summary>The engine this request runs on: the one it names, else the default one for its type.</summary>
-    public IWorkflowEngine? ResolveEngine() =>
-        Engines.Where(e => string.Equals(e.WorkflowType, WorkflowTypes.Canonical(WorkflowType), StringComparison.Ordinal))
-            .FirstOrDefault(e => WorkflowEngine is null || string.Equals(e.Name, WorkflowEngine, StringComparison.OrdinalIgnoreCase));
+    /// <summary>workflow_type in WES spelling, whichever alias the client sent.</summary>
+    public string? CanonicalType => EngineChoice.CanonicalType(WorkflowType, Engines);
+
+    /// <summary>The installed engine this request runs on: the one it names, else the default one for its type.</summary>
+    public AvailableEngine? ResolveEngine() => EngineChoice.Resolve(CanonicalType, WorkflowEngine, Available);
 
     /// <summary>The request as submitted, which RunLog.request returns.</summary>
     public JsonObject ToRequestJson()
@@ -118,17 +119,4 @@ public sealed class RunSubmission
 
         return map;
     }
-}
-
-/// <summary>Workflow type spellings clients use, mapped to the WES spelling.</summary>
-public static class WorkflowTypes
-{
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["CWL"] = "CWL",
-        ["commonwl"] = "CWL",
-    };
-
-    public static string? Canonical(string? type) =>
-        type is null ? null : Aliases.TryGetValue(type.Trim(), out var canonical) ? canonical : type.Trim().ToUpperInvariant();
 }

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
 using FluentValidation;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
 using Wes.Execution;
 using Wes.Execution.Engines;
 
@@ -10,22 +12,27 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
 {
     public const int MaxAttachmentNameLength = 1024;
 
-    public RunSubmissionValidator()
+    public RunSubmissionValidator(IOptions<WesOptions> options)
     {
         RuleForEach(s => s.ReadErrors).Must(_ => false).WithMessage((_, error) => error);
 
         RuleFor(s => s.WorkflowType).NotEmpty().WithMessage("workflow_type is required (e.g. \"CWL\").")
-            .DependentRules(() => RuleFor(s => s)
-                .Must(s => s.Engines.Any(e => e.WorkflowType == WorkflowTypes.Canonical(s.WorkflowType)))
-                .WithMessage(s => $"workflow_type '{s.WorkflowType}' is not supported; supported types: {string.Join(", ", s.Engines.Select(e => e.WorkflowType).Distinct())}.")
-                .DependentRules(EngineRules));
+            .DependentRules(() => RuleFor(s => s).Custom(CheckEngine));
 
         RuleFor(s => s.WorkflowUrl).NotEmpty().WithMessage("workflow_url is required.")
             .DependentRules(() => RuleFor(s => s).Custom(CheckWorkflowUrl));
 
-        RuleFor(s => s.WorkflowParams).Must(f => f.Error is null).WithMessage((_, f) => f.Error);
+        RuleFor(s => s.WorkflowParams).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
+            .DependentRules(() => RuleFor(s => s).Custom((s, context) =>
+            {
+                foreach (var problem in InputFileRules.Problems(s.WorkflowParams.Value, options.Value.AllowedFileRootList))
+                {
+                    context.AddFailure("workflow_params", problem);
+                }
+            }));
         RuleFor(s => s.Tags).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
-            .Must(f => AllScalars(f.Value)).WithMessage("tags must map names to strings.");
+            .Must(f => AllScalars(f.Value)).WithMessage("tags must map names to strings.")
+            .DependentRules(() => RuleFor(s => s).Custom(CheckUnpackTag));
         RuleFor(s => s.WorkflowEngineParameters).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
             .Must(f => AllScalars(f.Value)).WithMessage("workflow_engine_parameters must map names to strings.");
 
@@ -46,48 +53,104 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
         });
     }
 
-    private void EngineRules()
+    /// <summary>The type must be one an installed engine runs, and a named engine must be installed and run it.</summary>
+    private static void CheckEngine(RunSubmission s, ValidationContext<RunSubmission> context)
     {
-        RuleFor(s => s.WorkflowTypeVersion).NotEmpty().WithMessage("workflow_type_version is required (e.g. \"v1.2\").");
-        RuleFor(s => s).Must(s => s.WorkflowEngine is null || s.ResolveEngine() is not null)
-            .WithMessage(s => $"workflow_engine '{s.WorkflowEngine}' does not run {WorkflowTypes.Canonical(s.WorkflowType)}; engines for it: {string.Join(", ", EnginesFor(s).Select(e => e.Name))}.")
-            .DependentRules(() =>
-            {
-                RuleFor(s => s).Must(s => s.WorkflowTypeVersion is null || s.ResolveEngine()!.NormalizeTypeVersion(s.WorkflowTypeVersion) is not null)
-                    .WithMessage(s => $"workflow_type_version '{s.WorkflowTypeVersion}' is not supported for {WorkflowTypes.Canonical(s.WorkflowType)}; supported: {string.Join(", ", s.ResolveEngine()!.WorkflowTypeVersions)}.");
-                RuleFor(s => s).Must(s => s.WorkflowEngineVersion is null || s.WorkflowEngine is not null)
-                    .WithMessage("workflow_engine_version needs workflow_engine as well.");
-                RuleFor(s => s).Must(s => s.WorkflowEngineVersion is null || s.WorkflowEngine is null || AvailableVersions(s).Contains(s.WorkflowEngineVersion))
-                    .WithMessage(s => $"workflow_engine_version '{s.WorkflowEngineVersion}' of {s.WorkflowEngine} is not available; available: {string.Join(", ", AvailableVersions(s).DefaultIfEmpty("none"))}.");
-                RuleFor(s => s).Custom(CheckEngineParameters);
-            });
+        var type = s.CanonicalType!;
+        var installedTypes = string.Join(", ", s.Available.Select(a => a.Engine.WorkflowType).Distinct().DefaultIfEmpty("none"));
+        var installed = s.Available.Where(a => a.Engine.WorkflowType == type).ToList();
+        var installedNames = string.Join(", ", installed.Select(a => a.Engine.Name).DefaultIfEmpty("none"));
+        var registered = s.Engines.Where(e => e.WorkflowType == type).ToList();
+        var named = s.WorkflowEngine is null ? null : s.Engines.FirstOrDefault(e => string.Equals(e.Name, s.WorkflowEngine.Trim(), StringComparison.OrdinalIgnoreCase));
+        string? problem = null;
+        if (registered.Count == 0)
+        {
+            problem = $"workflow_type '{s.WorkflowType}' is not supported; available types: {installedTypes}.";
+        }
+        else if (installed.Count == 0)
+        {
+            problem = $"workflow_type '{s.WorkflowType}' needs {string.Join(" or ", registered.Select(e => e.Name))}, which is not installed on this server; available types: {installedTypes}.";
+        }
+        else if (s.WorkflowEngine is not null && (named is null || named.WorkflowType != type))
+        {
+            problem = $"workflow_engine '{s.WorkflowEngine}' does not run {type}; available engines for {type}: {installedNames}.";
+        }
+        else if (s.ResolveEngine() is null)
+        {
+            problem = $"workflow_engine '{s.WorkflowEngine}' is not installed on this server; available engines for {type}: {installedNames}.";
+        }
+
+        if (problem is not null)
+        {
+            context.AddFailure("workflow_type", problem);
+            return;
+        }
+
+        CheckVersions(s, context, s.ResolveEngine()!);
+        CheckEngineParameters(s, context, s.ResolveEngine()!.Engine);
     }
 
-    private static IEnumerable<IWorkflowEngine> EnginesFor(RunSubmission s) =>
-        s.Engines.Where(e => e.WorkflowType == WorkflowTypes.Canonical(s.WorkflowType));
-
-    private static IEnumerable<string> AvailableVersions(RunSubmission s) =>
-        s.Available.Where(a => a.Engine == s.ResolveEngine()).Select(a => a.Version);
-
-    private static void CheckEngineParameters(RunSubmission submission, ValidationContext<RunSubmission> context)
+    private static void CheckVersions(RunSubmission s, ValidationContext<RunSubmission> context, AvailableEngine chosen)
     {
-        var engine = submission.ResolveEngine()!;
+        var engine = chosen.Engine;
+        if (s.WorkflowTypeVersion is null)
+        {
+            context.AddFailure("workflow_type_version", $"workflow_type_version is required (e.g. \"{engine.WorkflowTypeVersions[^1]}\").");
+        }
+        else if (engine.NormalizeTypeVersion(s.WorkflowTypeVersion) is null)
+        {
+            context.AddFailure("workflow_type_version",
+                $"workflow_type_version '{s.WorkflowTypeVersion}' is not supported for {engine.WorkflowType}; supported: {string.Join(", ", engine.WorkflowTypeVersions)}.");
+        }
+
+        if (s.WorkflowEngineVersion is not null && s.WorkflowEngine is null)
+        {
+            context.AddFailure("workflow_engine_version", "workflow_engine_version needs workflow_engine as well.");
+        }
+        else if (s.WorkflowEngineVersion is not null && s.WorkflowEngineVersion != chosen.Version)
+        {
+            context.AddFailure("workflow_engine_version",
+                $"workflow_engine_version '{s.WorkflowEngineVersion}' of {engine.Name} is not available; available: {chosen.Version}.");
+        }
+    }
+
+    private static void CheckEngineParameters(RunSubmission submission, ValidationContext<RunSubmission> context, IWorkflowEngine engine)
+    {
+        var given = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in submission.WorkflowEngineParameters.Value ?? [])
         {
-            var declared = engine.Parameters.FirstOrDefault(p => p.Name == EngineParameterNames.Normalize(name));
+            var declared = EngineParameterNames.Find(engine, name);
             var text = EngineParameterNames.ValueText(value);
-            if (declared is null)
+            var problem = declared switch
             {
-                context.AddFailure("workflow_engine_parameters",
-                    $"workflow_engine_parameters: '{name}' is not a parameter of {engine.Name}; accepted: {string.Join(", ", engine.Parameters.Select(p => p.Name))}.");
+                null when EngineParameterNames.Owner(name) is { } owner && !string.Equals(owner, engine.Name, StringComparison.OrdinalIgnoreCase)
+                    => $"'{name}' belongs to {owner}, but this run uses {engine.Name}",
+                null => $"'{name}' is not a parameter of {engine.Name}; accepted: {string.Join(", ", engine.Parameters.Select(p => EngineParameterNames.Qualified(engine, p)).DefaultIfEmpty("none"))}",
+                _ when given.TryGetValue(declared.Name, out var first) => $"'{name}' and '{first}' are the same parameter",
+                _ when declared.Problem(text) is { } bad => $"'{name}' {bad}; got '{text}'",
+                _ => null,
+            };
+            if (declared is not null)
+            {
+                given.TryAdd(declared.Name, name);
             }
-            else if (declared.Type == "boolean" && text is not ("true" or "false"))
+
+            if (problem is not null)
             {
-                context.AddFailure("workflow_engine_parameters", $"workflow_engine_parameters: '{name}' must be true or false; got '{text}'.");
+                context.AddFailure("workflow_engine_parameters", $"workflow_engine_parameters: {problem}.");
             }
-            else if (declared.Choices is { } choices && !choices.Contains(text, StringComparer.Ordinal))
+        }
+    }
+
+    /// <summary>Each attachment the "wes.unpack" tag names must be attached and be a .zip.</summary>
+    private static void CheckUnpackTag(RunSubmission submission, ValidationContext<RunSubmission> context)
+    {
+        var attached = submission.Attachments.Select(a => NormalizeRelative(a.Name)).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in AttachmentUnpacker.Requested(submission.Tags.Value))
+        {
+            if (!attached.Contains(name) || !name.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
             {
-                context.AddFailure("workflow_engine_parameters", $"workflow_engine_parameters: '{name}' must be one of {string.Join(", ", choices)}; got '{text}'.");
+                context.AddFailure("tags", $"{AttachmentUnpacker.Tag}: '{name}' must name a .zip file among the attachments.");
             }
         }
     }

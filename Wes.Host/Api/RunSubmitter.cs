@@ -33,7 +33,8 @@ public sealed class RunSubmitter(
                 string.Join(" ", validation.Errors.Select(e => e.ErrorMessage).Distinct()));
         }
 
-        var engine = submission.ResolveEngine()!;
+        var chosen = submission.ResolveEngine()!;
+        var engine = chosen.Engine;
         var runId = NewRunId();
         var request = submission.ToRequestJson();
         var run = new Run
@@ -46,7 +47,7 @@ public sealed class RunSubmitter(
             WorkflowTypeVersion = engine.NormalizeTypeVersion(submission.WorkflowTypeVersion!)!,
             WorkflowUrl = submission.WorkflowUrl!,
             Engine = engine.Name,
-            EngineVersion = submission.Available.FirstOrDefault(a => a.Engine == engine)?.Version,
+            EngineVersion = chosen.Version,
             RequestJson = request.ToJsonString(),
             TagsJson = request["tags"]!.ToJsonString(),
         };
@@ -84,6 +85,12 @@ public sealed class RunSubmitter(
                 await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, true);
                 await attachment.File.CopyToAsync(file, cancellationToken);
                 file.Flush(flushToDisk: true);
+            }
+
+            var staged = submission.Attachments.Select(a => RunSubmissionValidator.NormalizeRelative(a.Name)).ToHashSet(StringComparer.Ordinal);
+            foreach (var zip in AttachmentUnpacker.Requested(submission.Tags.Value))
+            {
+                await AttachmentUnpacker.UnpackAsync(staging, zip, staged, options.Value.UnpackMaxBytes, options.Value.UnpackMaxEntries, cancellationToken);
             }
 
             await using (var file = new FileStream(staging.RequestPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, true))

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
+using Wes.Execution;
 using Wes.Runs;
 
 namespace Wes.Api;
@@ -50,7 +51,7 @@ public sealed class RunViews(IOptions<WesOptions> options)
                 SystemLogs = [.. Strings(run.SystemLogsJson) ?? [], .. EarlierAttemptLogs(run.RunId, runUrl)],
             },
             TaskLogsUrl = runUrl + "/tasks",
-            Outputs = run.OutputsJson is null ? null : JsonNode.Parse(run.OutputsJson) as JsonObject,
+            Outputs = Outputs(run, runUrl),
         };
     }
 
@@ -62,16 +63,50 @@ public sealed class RunViews(IOptions<WesOptions> options)
             $"Logs of earlier execution {n}: {runUrl}/attempts/{n}/stdout {runUrl}/attempts/{n}/stderr");
     }
 
-    public static TaskLog Task(RunTask task) => new()
+    /// <summary>
+    /// A task id from a route: the server decodes every escape in a path except %2F (an encoded '/'), which a task id
+    /// holding a slash arrives as, because links escape it (see <see cref="Task"/>).
+    /// </summary>
+    public static string TaskIdFromRoute(string taskId) => taskId.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>stdout and stderr link to the task's own logs, where the engine keeps them (see RunWorkspace.TaskLogPath).</summary>
+    public TaskLog Task(RunTask task, HttpRequest request)
     {
-        Id = task.TaskId,
-        Name = task.Name,
-        Cmd = Strings(task.CmdJson),
-        StartTime = Time(task.StartTime),
-        EndTime = Time(task.EndTime),
-        ExitCode = task.ExitCode,
-        SystemLogs = Strings(task.SystemLogsJson),
-    };
+        var workspace = new RunWorkspace(options.Value.RunsDir, task.RunId);
+        var taskUrl = $"{ApiBase(request)}/runs/{task.RunId}/tasks/{Uri.EscapeDataString(task.TaskId)}";
+        return new TaskLog
+        {
+            Id = task.TaskId,
+            Name = task.Name,
+            Cmd = Strings(task.CmdJson),
+            StartTime = Time(task.StartTime),
+            EndTime = Time(task.EndTime),
+            Stdout = File.Exists(workspace.TaskLogPath(task.TaskId, TaskLogStream.Stdout)) ? taskUrl + "/stdout" : null,
+            Stderr = File.Exists(workspace.TaskLogPath(task.TaskId, TaskLogStream.Stderr)) ? taskUrl + "/stderr" : null,
+            ExitCode = task.ExitCode,
+            SystemLogs = Strings(task.SystemLogsJson),
+        };
+    }
+
+    /// <summary>
+    /// With a public base URL configured, output files in the run's outputs folder are located by their download URL
+    /// (GET /runs/{run_id}/outputs/{path}) instead of their file:// path on the server, which clients cannot open.
+    /// </summary>
+    private JsonObject? Outputs(Run run, string runUrl)
+    {
+        if (run.OutputsJson is null || JsonNode.Parse(run.OutputsJson) is not JsonObject outputs)
+        {
+            return null;
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Value.PublicBaseUrl))
+        {
+            var folder = new RunWorkspace(options.Value.RunsDir, run.RunId).OutputsDir;
+            OutputLinks.Rewrite(outputs, [folder, PathConfinement.RealPath(folder) ?? folder], runUrl + "/outputs");
+        }
+
+        return outputs;
+    }
 
     private static IReadOnlyList<string>? Strings(string? json) =>
         json is null ? null : JsonSerializer.Deserialize<string[]>(json);

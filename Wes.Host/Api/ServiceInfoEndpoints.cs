@@ -54,8 +54,9 @@ public static class ServiceInfoEndpoints
             SupportedFilesystemProtocols = ["file", "http", "https"],
             WorkflowEngineVersions = available.GroupBy(a => a.Engine.Name).ToDictionary(
                 g => g.Key, g => new WorkflowEngineVersion(g.Select(a => a.Version).ToList())),
+            // The spec's list has no engine field, so each name says its engine: "snakemake:cores".
             DefaultWorkflowEngineParameters = available.SelectMany(a => a.Engine.Parameters.Select(p =>
-                new DefaultWorkflowEngineParameter(p.Name, p.Type, p.DefaultValue))).ToList(),
+                new DefaultWorkflowEngineParameter(EngineParameterNames.Qualified(a.Engine, p), p.Type, p.DefaultValue))).ToList(),
             SystemStateCounts = counts.ToDictionary(pair => pair.Key.ToWes(), pair => pair.Value),
             AuthInstructionsUrl = info.AuthInstructionsUrl ?? origin + "/scalar",
             Tags = new Dictionary<string, string>
@@ -68,6 +69,10 @@ public static class ServiceInfoEndpoints
                 ["registered_engines"] = string.Join(",", catalog.Registered.Select(e => e.Name)),
                 ["missing_engines"] = string.Join(",", catalog.Registered.Where(e => available.All(a => a.Engine != e)).Select(e => e.Name)),
                 ["run_stdout_stderr"] = "RunLog.run_log.stdout and .stderr link to GET /runs/{run_id}/stdout|stderr",
+                ["task_stdout_stderr"] = "TaskLog.stdout and .stderr link to GET /runs/{run_id}/tasks/{task_id}/stdout|stderr where the engine keeps them",
+                ["run_outputs"] = "GET /runs/{run_id}/outputs lists the output files; GET /runs/{run_id}/outputs/{path} downloads one",
+                ["default_workflow_engine_parameters"] = "names are engine:parameter; requests may also use the bare name for the chosen engine",
+                ["unpack_tag"] = $"tag {AttachmentUnpacker.Tag} names zip attachments to unpack, separated by commas",
             },
         });
     }

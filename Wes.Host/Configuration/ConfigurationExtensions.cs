@@ -20,6 +20,7 @@ public static class ConfigurationExtensions
         ["WES_MAX_ATTEMPTS"] = "MaxAttempts",
         ["WES_SHUTDOWN_GRACE"] = "ShutdownGraceSeconds",
         ["WES_PUBLIC_BASE_URL"] = "PublicBaseUrl",
+        ["WES_ALLOWED_FILE_ROOTS"] = "AllowedFileRoots",
     };
 
     /// <summary>

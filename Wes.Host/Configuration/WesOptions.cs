@@ -48,8 +48,21 @@ public sealed class WesOptions
     public long WorkflowDownloadMaxBytes { get; set; } = 10 * 1024 * 1024;
     public double WorkflowDownloadTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// Server folders that file:// inputs in workflow_params may come from (WES_ALLOWED_FILE_ROOTS), separated by ':'
+    /// or ','. Empty (the default) allows none.
+    /// </summary>
+    public string? AllowedFileRoots { get; set; }
+
+    /// <summary>Limits for unpacking a zip attachment: total bytes written and number of entries.</summary>
+    public long UnpackMaxBytes { get; set; } = 1024L * 1024 * 1024;
+    public int UnpackMaxEntries { get; set; } = 10_000;
+
     public MockProviderOptions Mock { get; set; } = new();
     public ServiceInfoOptions ServiceInfo { get; set; } = new();
+
+    public IReadOnlyList<string> AllowedFileRootList =>
+        (AllowedFileRoots ?? "").Split([':', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     public string ResolvedDataDir => Path.GetFullPath(DataDir);
     public string RunsDir => Path.Combine(ResolvedDataDir, "runs");
@@ -93,7 +106,7 @@ public sealed class ServiceInfoOptions
 {
     public string Id { get; set; } = "org.ga4gh.wes.host";
     public string Name { get; set; } = "Wes.Host";
-    public string Description { get; set; } = "GA4GH Workflow Execution Service running CWL workflows locally.";
+    public string Description { get; set; } = "GA4GH Workflow Execution Service running CWL, Snakemake and Nextflow workflows.";
     public string OrganizationName { get; set; } = "Wes.Host";
     public string OrganizationUrl { get; set; } = "https://www.ga4gh.org";
     public string? ContactUrl { get; set; }

@@ -41,6 +41,14 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
             "Wes:Retry:On", "may only list SYSTEM_ERROR, PREEMPTED and EXECUTOR_ERROR", string.Join(",", options.Retry.On));
         Check(options.Retry.BaseDelaySeconds is >= 0 and <= 86400, "WES_RETRY_DELAY (Wes:Retry:BaseDelaySeconds)", "must be between 0 and 86400", options.Retry.BaseDelaySeconds);
         Check(options.Retry.MaxDelaySeconds >= options.Retry.BaseDelaySeconds, "Wes:Retry:MaxDelaySeconds", "must not be below Wes:Retry:BaseDelaySeconds", options.Retry.MaxDelaySeconds);
+        foreach (var root in options.AllowedFileRootList)
+        {
+            Check(Path.IsPathFullyQualified(root) && Directory.Exists(root),
+                "WES_ALLOWED_FILE_ROOTS (Wes:AllowedFileRoots)", "must list absolute paths of existing folders", root);
+        }
+
+        Check(options.UnpackMaxBytes > 0, "Wes:UnpackMaxBytes", "must be positive", options.UnpackMaxBytes);
+        Check(options.UnpackMaxEntries > 0, "Wes:UnpackMaxEntries", "must be positive", options.UnpackMaxEntries);
         Check(options.Mock.DelayMilliseconds >= 0, "Wes:Mock:DelayMilliseconds", "must not be negative", options.Mock.DelayMilliseconds);
         Check(string.IsNullOrWhiteSpace(options.PublicBaseUrl) || IsHttpUrl(options.PublicBaseUrl),
             "WES_PUBLIC_BASE_URL (Wes:PublicBaseUrl)", "must be an absolute http(s) URL", options.PublicBaseUrl);

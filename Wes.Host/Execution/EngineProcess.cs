@@ -90,6 +90,20 @@ public static partial class EngineProcess
 
     private static async Task TerminateAsync(Process process, TimeSpan killGrace)
     {
+        // Taken while the engine still stands: its children in other sessions are then still known as its children.
+        var tree = ProcessTree.Descendants(process.Id);
+        try
+        {
+            await TerminateGroupAsync(process, killGrace);
+        }
+        finally
+        {
+            ProcessTree.KillSurvivors(tree);
+        }
+    }
+
+    private static async Task TerminateGroupAsync(Process process, TimeSpan killGrace)
+    {
         KillGroup(process.Id, SigTerm);
         using var grace = new CancellationTokenSource(killGrace);
         try

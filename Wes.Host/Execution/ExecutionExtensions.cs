@@ -16,7 +16,7 @@ public static class ExecutionExtensions
         services.AddSingleton<RunSignal>();
         services.AddSingleton<RunCancellations>();
         services.AddSingleton<EngineCatalog>();
-        services.AddSingleton<IWorkflowEngine, Engines.Cwltool.CwltoolEngine>();
+        EngineRegistration.AddWorkflowEngines(services);
         services.AddSingleton<WorkflowFetcher>();
         services.AddSingleton<IExecutionProvider, LocalProvider>();
         services.AddSingleton<IExecutionProvider, MockProvider>();

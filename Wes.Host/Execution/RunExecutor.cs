@@ -69,7 +69,7 @@ public sealed class RunExecutor(
         }
 
         var state = RunState.Initializing;
-        var request = new ExecutionRequest(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson),
+        var request = new ExecutionRequest(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson, engine),
             async (pid, command) =>
             {
                 // 2. The engine is up: INITIALIZING -> RUNNING. A cancel that came in meanwhile wins.

@@ -1,8 +1,11 @@
+using System.Text;
+
 namespace Wes.Execution;
 
 /// <summary>
 /// The per-run directory: the request as submitted, the staged attachments (subfolders kept) and the params
-/// file in exe/, the engine's stdout/stderr and its outputs. One place names every path so nothing escapes it.
+/// file in exe/, the engine's stdout/stderr, its own working files, its outputs and the tasks' logs. One place names
+/// every path so nothing escapes it.
 /// </summary>
 public sealed class RunWorkspace(string runsDir, string runId)
 {
@@ -10,6 +13,13 @@ public sealed class RunWorkspace(string runsDir, string runId)
     public string ExeDir => Path.Combine(Root, "exe");
     public string OutputsDir => Path.Combine(Root, "outputs");
     public string TmpDir => Path.Combine(Root, "tmp");
+
+    /// <summary>The engine's own working files (job store, event log, trace), apart from the user's files.</summary>
+    public string EngineDir => Path.Combine(Root, "engine");
+
+    /// <summary>One folder per task holding links to its stdout and stderr, where the engine keeps them.</summary>
+    public string TasksDir => Path.Combine(Root, "tasks");
+
     public string RequestPath => Path.Combine(Root, "request.json");
     /// <summary>Engines resolve relative paths in the params file against its folder, so it sits beside the attachments.</summary>
     public const string ParamsFileName = ".wes-params.json";
@@ -47,4 +57,60 @@ public sealed class RunWorkspace(string runsDir, string runId)
         var full = Path.GetFullPath(Path.Combine(ExeDir, relativePath));
         return full.StartsWith(ExeDir + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? full : null;
     }
+
+    /// <summary>runs/&lt;run_id&gt;/tasks/&lt;task_id&gt;/stdout or stderr; the task id is escaped into one safe folder name.</summary>
+    public string TaskLogPath(string taskId, TaskLogStream stream) =>
+        Path.Combine(TasksDir, SafeName(taskId), stream == TaskLogStream.Stdout ? "stdout" : "stderr");
+
+    /// <summary>
+    /// Points a task's log at the file the engine keeps it in (a link, so it grows while the task runs). Does nothing
+    /// until the file exists; a retried task's newer log replaces the older one. The log endpoints only serve targets
+    /// inside the run folder.
+    /// </summary>
+    public void LinkTaskLog(string taskId, TaskLogStream stream, string target)
+    {
+        var link = TaskLogPath(taskId, stream);
+        if (!File.Exists(target) || new FileInfo(link).LinkTarget == target)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(link)!);
+            File.Delete(link);
+            File.CreateSymbolicLink(link, target);
+        }
+        catch (IOException)
+        {
+            // Linked by another reader of the same run at the same moment.
+        }
+    }
+
+    /// <summary>Reads a file the engine may still be writing.</summary>
+    public static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>Letters, digits, '.', '_' and '-' stay; anything else becomes %XX, so no task id can name a path.</summary>
+    public static string SafeName(string name)
+    {
+        var safe = new StringBuilder();
+        foreach (var b in Encoding.UTF8.GetBytes(name))
+        {
+            var c = (char)b;
+            safe.Append(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' || (c == '.' && safe.Length > 0) ? c.ToString() : $"%{b:X2}");
+        }
+
+        return safe.Length == 0 ? "%" : safe.ToString();
+    }
+}
+
+public enum TaskLogStream
+{
+    Stdout,
+    Stderr,
 }

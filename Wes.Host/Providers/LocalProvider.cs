@@ -21,6 +21,13 @@ public sealed class LocalProvider(
     {
         var engine = request.Engine;
         var available = (await catalog.GetAvailableAsync(stop)).FirstOrDefault(e => e.Engine == engine);
+        if (available is not null && !File.Exists(available.ExecutablePath))
+        {
+            // Uninstalled since it was found: the catalog looks for it again next time.
+            catalog.Forget(engine);
+            available = null;
+        }
+
         if (available is null)
         {
             return new ExecutionResult(ExecutionOutcome.SystemError,
@@ -33,9 +40,11 @@ public sealed class LocalProvider(
         {
             Directory.CreateDirectory(workspace.OutputsDir);
             Directory.CreateDirectory(workspace.TmpDir);
+            Directory.CreateDirectory(workspace.EngineDir);
             var submitted = JsonNode.Parse(await File.ReadAllTextAsync(workspace.RequestPath, stop))!.AsObject();
-            var workflowParams = submitted["workflow_params"] as JsonObject ?? [];
+            var workflowParams = engine.PrepareParams(submitted["workflow_params"] as JsonObject ?? [], workspace);
             await File.WriteAllTextAsync(workspace.ParamsPath, workflowParams.ToJsonString(), stop);
+            await engine.WriteSupportFilesAsync(workspace, stop);
             workflowPath = await ResolveWorkflowAsync(request.Run.WorkflowUrl, workspace, stop);
         }
         catch (WorkflowFetchException ex)
@@ -67,15 +76,28 @@ public sealed class LocalProvider(
             return new ExecutionResult(ExecutionOutcome.Stopped, outcome.ExitCode);
         }
 
-        var outputs = engine.ReadOutputs(workspace);
+        var outputs = CollectOutputs(engine, workspace, request.Run.RunId);
         return outcome.ExitCode == 0
             ? new ExecutionResult(ExecutionOutcome.Succeeded, 0, outputs ?? [],
-                outputs is null ? $"{engine.Name} exited 0 but its stdout was not a JSON object; outputs are empty." : null)
+                outputs is null ? $"{engine.Name} exited 0 but reported no outputs object; outputs are empty." : null)
             : new ExecutionResult(ExecutionOutcome.Failed, outcome.ExitCode, outputs,
                 $"{engine.Name} exited with code {outcome.ExitCode}; see the run's stderr log.");
     }
 
     public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) => request.Engine.ReadTasks(request.Workspace);
+
+    private JsonObject? CollectOutputs(IWorkflowEngine engine, RunWorkspace workspace, string runId)
+    {
+        try
+        {
+            return engine.CollectOutputs(workspace);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Run {RunId}: could not collect the outputs", runId);
+            return null;
+        }
+    }
 
     private async Task<string> ResolveWorkflowAsync(string workflowUrl, RunWorkspace workspace, CancellationToken cancellationToken)
     {

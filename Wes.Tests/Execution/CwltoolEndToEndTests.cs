@@ -50,6 +50,22 @@ public sealed class CwltoolEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task ScatterExample_HasATaskPerScatteredJobAndListsItsOutputs()
+    {
+        var runId = await _client.SubmitAsync(RunRequestBuilder.ForExample("scatter", "workflow.cwl", "v1.2"));
+
+        Assert.Equal("COMPLETE", await _client.WaitForTerminalAsync(runId));
+
+        var log = await _client.GetJsonAsync($"/runs/{runId}");
+        Assert.Equal("6", File.ReadAllText(log["outputs"]!["total"]!["path"]!.GetValue<string>()).Trim());
+        Assert.StartsWith("file://", log["outputs"]!["total"]!["location"]!.GetValue<string>(), StringComparison.Ordinal);
+        var tasks = (await _client.GetJsonAsync($"/runs/{runId}/tasks"))["task_logs"]!.AsArray();
+        Assert.Equal(["count", "count_2", "count_3", "sum"], tasks.Select(t => t!["id"]!.GetValue<string>()).Order());
+        var listed = (await _client.GetJsonAsync($"/runs/{runId}/outputs"))["files"]!.AsArray().Select(f => f!["path"]!.GetValue<string>());
+        Assert.Equal(["a.count", "b.count", "c.count", "total.txt"], listed);
+    }
+
+    [Fact]
     public async Task HelloWorkflow_WritesItsGreeting()
     {
         var runId = await _client.SubmitAsync(RunRequestBuilder.ForExample("hello", "hello.cwl", "1.0").With("workflow_type", "cwl"));
@@ -138,16 +154,53 @@ public sealed class CwltoolEndToEndTests : IDisposable
     }
 
     [Fact]
-    public async Task MissingEngine_EndsSystemErrorWithAnActionableMessage()
+    public async Task MissingEngine_IsRefusedNamingTheInstalledEngines()
     {
-        using var factory = new WesApplicationFactory(provider: "Local", workers: 1,
-            services: s => s.AddSingleton<IWorkflowEngine>(new MissingEngine()));
+        using var factory = new WesApplicationFactory(provider: "Local", workers: 0,
+            services: s => s.AddSingleton<IWorkflowEngine>(new FakeEngine("wes-missing-engine", "wes-missing-engine")));
         using var client = factory.CreateWesClient();
-        var runId = await client.SubmitAsync(new RunRequestBuilder().With("workflow_engine", MissingEngine.EngineName));
 
-        Assert.Equal("SYSTEM_ERROR", await client.WaitForTerminalAsync(runId));
-        var message = (await client.GetJsonAsync($"/runs/{runId}"))["run_log"]!["system_logs"]![0]!.GetValue<string>();
-        Assert.Equal($"{MissingEngine.EngineName} not found on PATH; install it with apt-get install -y wes-missing-engine, then resubmit the run.", message);
+        using var response = await new RunRequestBuilder().With("workflow_engine", "wes-missing-engine").SendAsync(client);
+
+        var error = await JsonAssert.ErrorAsync(response, System.Net.HttpStatusCode.BadRequest);
+        Assert.StartsWith("workflow_engine 'wes-missing-engine' is not installed on this server; available engines for CWL: cwltool",
+            error["msg"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(0, await client.CountRunsAsync());
+    }
+
+    [Fact]
+    public async Task EngineRemovedAfterSubmission_EndsSystemErrorWithAnActionableMessage()
+    {
+        var program = Path.Combine(_factory.DataDir + "-engine", "wes-vanishing-engine");
+        Directory.CreateDirectory(Path.GetDirectoryName(program)!);
+        await File.WriteAllTextAsync(program, "#!/bin/sh\nexit 0\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        void AddEngine(IServiceCollection s) => s.AddSingleton<IWorkflowEngine>(new FakeEngine("vanishing", program));
+        var dataDir = _factory.DataDir + "-vanish";
+        string runId;
+        using (var api = new WesApplicationFactory(provider: "Local", workers: 0, dataDir: dataDir, services: AddEngine))
+        {
+            using var client = api.CreateWesClient();
+            runId = await client.SubmitAsync(new RunRequestBuilder().With("workflow_engine", "vanishing"));
+        }
+
+        File.Delete(program);
+        using var executor = new WesApplicationFactory(provider: "Local", workers: 1, dataDir: dataDir, services: AddEngine);
+        using var wes = executor.CreateWesClient();
+        try
+        {
+            Assert.Equal("SYSTEM_ERROR", await wes.WaitForTerminalAsync(runId));
+            var message = (await wes.GetJsonAsync($"/runs/{runId}"))["run_log"]!["system_logs"]![0]!.GetValue<string>();
+            Assert.Equal($"{program} not found on PATH; install it with apt-get install -y vanishing, then resubmit the run.", message);
+        }
+        finally
+        {
+            TempDirectory.Delete(dataDir);
+            TempDirectory.Delete(Path.GetDirectoryName(program)!);
+        }
     }
 
     [Fact]
@@ -173,21 +226,5 @@ public sealed class CwltoolEndToEndTests : IDisposable
         {
             TempDirectory.Delete(executor.DataDir);
         }
-    }
-
-    private sealed class MissingEngine : IWorkflowEngine
-    {
-        public const string EngineName = "wes-missing-engine";
-        public string Name => EngineName;
-        public string WorkflowType => "CWL";
-        public IReadOnlyList<string> WorkflowTypeVersions { get; } = ["v1.0"];
-        public string Executable => EngineName;
-        public string InstallHint => "install it with apt-get install -y wes-missing-engine";
-        public IReadOnlyList<EngineParameter> Parameters { get; } = [];
-        public string? NormalizeTypeVersion(string version) => version.TrimStart('v') == "1.0" ? "v1.0" : null;
-        public Task<string?> ReadVersionAsync(string executablePath, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
-        public IReadOnlyList<string> BuildArguments(EngineInvocation invocation) => [];
-        public JsonObject? ReadOutputs(RunWorkspace workspace) => null;
-        public IReadOnlyList<RunTask> ReadTasks(RunWorkspace workspace) => [];
     }
 }

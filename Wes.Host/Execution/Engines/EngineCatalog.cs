@@ -32,13 +32,24 @@ public sealed class EngineCatalog(IEnumerable<IWorkflowEngine> engines, TimeProv
                 return probed;
             }
 
-            _available = await ProbeAsync(cancellationToken);
+            _available = await ProbeAsync(_available ?? [], cancellationToken);
             _probedAt = clock.GetUtcNow();
             return _available;
         }
         finally
         {
             _probeLock.Release();
+        }
+    }
+
+    /// <summary>Forgets an engine whose program has gone, so the next question looks for it again.</summary>
+    public void Forget(IWorkflowEngine engine)
+    {
+        var current = _available;
+        if (current is not null && current.Any(a => a.Engine == engine))
+        {
+            _available = current.Where(a => a.Engine != engine).ToArray();
+            _probedAt = DateTimeOffset.MinValue;
         }
     }
 
@@ -56,35 +67,43 @@ public sealed class EngineCatalog(IEnumerable<IWorkflowEngine> engines, TimeProv
                 (OperatingSystem.IsWindows() || (File.GetUnixFileMode(candidate) & UnixFileMode.UserExecute) != 0));
     }
 
-    private async Task<IReadOnlyList<AvailableEngine>> ProbeAsync(CancellationToken cancellationToken)
+    /// <summary>Only the engines not found before are probed, all at once: some take a second to print a version.</summary>
+    private async Task<IReadOnlyList<AvailableEngine>> ProbeAsync(IReadOnlyList<AvailableEngine> known, CancellationToken cancellationToken)
     {
-        var found = new List<AvailableEngine>();
-        foreach (var engine in Registered)
-        {
-            var path = FindOnPath(engine.Executable);
-            if (path is null)
-            {
-                logger.LogWarning("{Engine} not found on PATH; {Hint}", engine.Name, engine.InstallHint);
-                continue;
-            }
+        var missing = Registered.Where(engine => known.All(a => a.Engine != engine));
+        var probed = await Task.WhenAll(missing.Select(engine => ProbeAsync(engine, cancellationToken)));
+        var found = known.Concat(probed.OfType<AvailableEngine>()).ToList();
+        // Registration order, so defaults and listings do not depend on which probe answered first.
+        return Registered.Select(engine => found.FirstOrDefault(a => a.Engine == engine)).OfType<AvailableEngine>().ToArray();
+    }
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(30));
-            try
-            {
-                var version = await engine.ReadVersionAsync(path, timeout.Token);
-                if (version is not null)
-                {
-                    found.Add(new AvailableEngine(engine, version, path));
-                    logger.LogInformation("Found {Engine} {Version} at {Path}", engine.Name, version, path);
-                }
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or System.ComponentModel.Win32Exception or IOException)
-            {
-                logger.LogWarning(ex, "{Engine} at {Path} did not report its version", engine.Name, path);
-            }
+    private async Task<AvailableEngine?> ProbeAsync(IWorkflowEngine engine, CancellationToken cancellationToken)
+    {
+        var path = FindOnPath(engine.Executable);
+        if (path is null)
+        {
+            logger.LogWarning("{Engine} not found on PATH; {Hint}", engine.Name, engine.InstallHint);
+            return null;
         }
 
-        return found;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        try
+        {
+            var version = await engine.ReadVersionAsync(path, timeout.Token);
+            if (version is not null)
+            {
+                logger.LogInformation("Found {Engine} {Version} at {Path}", engine.Name, version, path);
+                return new AvailableEngine(engine, version, path);
+            }
+
+            logger.LogWarning("{Engine} at {Path} did not report its version", engine.Name, path);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or System.ComponentModel.Win32Exception or IOException)
+        {
+            logger.LogWarning(ex, "{Engine} at {Path} did not report its version", engine.Name, path);
+        }
+
+        return null;
     }
 }

@@ -8,11 +8,12 @@ namespace Wes.Execution.Engines.Cwltool;
 
 /// <summary>
 /// Turns cwltool's --timestamps log into one task per job: "[job X] dir$ cmd" starts it,
-/// "[job X] exited with status: N" gives its exit code, "[job X] completed S" ends it.
+/// "[job X] exited with status: N" gives its exit code, "[job X] completed S" ends it. Toil runs each CWL job through
+/// cwltool's code, so a Toil job log has the same lines behind Toil's own prefix ("[ts] [thread] [I] [cwltool]").
 /// </summary>
 public static partial class CwltoolLogParser
 {
-    [GeneratedRegex(@"^\[(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\] \w+ \[job (?<job>[^\]]+)\] (?<msg>.*)$")]
+    [GeneratedRegex(@"^\[(?<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?<zone>[+-]\d\d:?\d\d)?)\] (?:\w+|\[[^\]]*\] \[\w\] \[cwltool\]) \[job (?<job>[^\]]+)\] (?<msg>.*)$")]
     private static partial Regex JobLine();
 
     [GeneratedRegex(@"^\S*\$ (?<cmd>.*)$")]
@@ -38,7 +39,7 @@ public static partial class CwltoolLogParser
             }
 
             var job = match.Groups["job"].Value.Trim();
-            var at = ParseLocalTime(match.Groups["ts"].Value);
+            var at = ParseTime(match.Groups["ts"].Value, match.Groups["zone"].Success);
             var message = match.Groups["msg"].Value;
             if (!tasks.TryGetValue(job, out var task))
             {
@@ -82,8 +83,15 @@ public static partial class CwltoolLogParser
         return order;
     }
 
-    private static long ParseLocalTime(string value)
+    /// <summary>cwltool writes local time without a zone; Toil writes "2026-11-29T22:55:15+0000".</summary>
+    public static long ParseTime(string value, bool hasZone)
     {
+        if (hasZone)
+        {
+            var withColon = value[^3] == ':' ? value : value[..^2] + ":" + value[^2..];
+            return DateTimeOffset.ParseExact(withColon, "yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        }
+
         var local = DateTime.ParseExact(value, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal);
         return new DateTimeOffset(local).ToUnixTimeMilliseconds();
     }

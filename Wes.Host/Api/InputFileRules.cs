@@ -1,0 +1,100 @@
+using System.Text.Json.Nodes;
+using Wes.Execution;
+using Wes.Execution.Engines;
+
+namespace Wes.Api;
+
+/// <summary>
+/// The files workflow_params may point at: a relative path stays inside the run's folder (it names an attachment), an
+/// http(s) URL is left to the engine, and a server path (a file:// URL, or an absolute CWL path) must lie under one of
+/// the allowed roots (WES_ALLOWED_FILE_ROOTS, none by default), after every link on the way is resolved.
+/// </summary>
+public static class InputFileRules
+{
+    private const string RunFolder = "/wes-run/exe";
+
+    public static IEnumerable<string> Problems(JsonNode? node, IReadOnlyList<string> allowedRoots, string where = "workflow_params")
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                var isCwlFile = obj["class"] is JsonValue c && c.TryGetValue<string>(out var cls) && cls is "File" or "Directory";
+                foreach (var (key, child) in obj)
+                {
+                    var path = $"{where}.{key}";
+                    var problems = isCwlFile && key is "location" or "path" && child is JsonValue v && v.TryGetValue<string>(out var reference)
+                        ? FileReferenceProblems(reference, allowedRoots, path)
+                        : Problems(child, allowedRoots, path);
+                    foreach (var problem in problems)
+                    {
+                        yield return problem;
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    foreach (var problem in Problems(array[i], allowedRoots, $"{where}[{i}]"))
+                    {
+                        yield return problem;
+                    }
+                }
+
+                break;
+            case JsonValue value when value.TryGetValue<string>(out var text) && FileUrls.LocalPath(text) is { } local:
+                // Outside CWL File objects only file:// URLs are taken for files; other text is the workflow's business.
+                if (ServerPathProblem(text, local, allowedRoots, where) is { } outside)
+                {
+                    yield return outside;
+                }
+
+                break;
+        }
+    }
+
+    private static IEnumerable<string> FileReferenceProblems(string reference, IReadOnlyList<string> allowedRoots, string where)
+    {
+        if (FileUrls.LocalPath(reference) is { } local)
+        {
+            return Maybe(ServerPathProblem(reference, local, allowedRoots, where));
+        }
+
+        if (reference.StartsWith('/'))
+        {
+            return Maybe(ServerPathProblem(reference, reference, allowedRoots, where));
+        }
+
+        if (Uri.TryCreate(reference, UriKind.Absolute, out var uri))
+        {
+            return uri.Scheme is "http" or "https"
+                ? []
+                : [$"{where}: scheme '{uri.Scheme}' is not supported for input files; use a relative path to an attachment, an http(s) URL, or a file:// URL under an allowed root."];
+        }
+
+        var full = Path.GetFullPath(Path.Combine(RunFolder, Uri.UnescapeDataString(reference)));
+        return full.StartsWith(RunFolder + "/", StringComparison.Ordinal)
+            ? []
+            : [$"{where}: '{reference}' leaves the run's folder; relative input paths must name attached files."];
+    }
+
+    private static string? ServerPathProblem(string reference, string localPath, IReadOnlyList<string> allowedRoots, string where)
+    {
+        if (allowedRoots.Count == 0)
+        {
+            return $"{where}: '{reference}' is a file on the server, and this server allows none (WES_ALLOWED_FILE_ROOTS is empty); attach the file or give an http(s) URL.";
+        }
+
+        var real = PathConfinement.RealPath(localPath);
+        if (real is null)
+        {
+            return $"{where}: '{reference}' does not exist on the server.";
+        }
+
+        return allowedRoots.Select(PathConfinement.RealPath).Any(root => root is not null && PathConfinement.IsUnder(root, real))
+            ? null
+            : $"{where}: '{reference}' is outside the folders this server allows inputs from ({string.Join(", ", allowedRoots)}).";
+    }
+
+    private static IEnumerable<string> Maybe(string? problem) => problem is null ? [] : [problem];
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Wes.Execution;
+
+/// <summary>
+/// The processes descending from an engine, wherever their process group. Some engines (Toil's single-machine batch
+/// system) start each job in a session of its own, which signalling the engine's group does not reach; the executor
+/// takes this snapshot before it stops an engine and kills what is left of it afterwards.
+/// </summary>
+public static partial class ProcessTree
+{
+    private const int SigKill = 9;
+
+    /// <summary>A process and its start time (clock ticks after boot), which tells it apart from a later one with its pid.</summary>
+    public sealed record Member(int Pid, long StartTime);
+
+    public static IReadOnlyList<Member> Descendants(int rootPid)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return [];
+        }
+
+        var children = new Dictionary<int, List<Member>>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && ReadStat(pid) is { } stat)
+            {
+                (children.TryGetValue(stat.Parent, out var list) ? list : children[stat.Parent] = []).Add(new Member(pid, stat.StartTime));
+            }
+        }
+
+        var found = new List<Member>();
+        var pending = new Queue<int>([rootPid]);
+        while (pending.TryDequeue(out var parent))
+        {
+            foreach (var child in children.GetValueOrDefault(parent) ?? [])
+            {
+                found.Add(child);
+                pending.Enqueue(child.Pid);
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>SIGKILLs every member still alive (same pid, same start time) and whatever it has started since.</summary>
+    public static void KillSurvivors(IReadOnlyList<Member> members)
+    {
+        var alive = members.Where(m => ReadStat(m.Pid)?.StartTime == m.StartTime).ToList();
+        foreach (var member in alive.Concat(alive.SelectMany(m => Descendants(m.Pid))).Distinct())
+        {
+            _ = SendSignal(member.Pid, SigKill);
+        }
+    }
+
+    private static (int Parent, long StartTime)? ReadStat(int pid)
+    {
+        try
+        {
+            // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' are fixed.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (int.Parse(fields[1], CultureInfo.InvariantCulture), long.Parse(fields[19], CultureInfo.InvariantCulture));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+}
