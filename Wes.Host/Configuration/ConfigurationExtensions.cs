@@ -20,6 +20,12 @@ public static class ConfigurationExtensions
         ["WES_MAX_ATTEMPTS"] = "MaxAttempts",
         ["WES_SHUTDOWN_GRACE"] = "ShutdownGraceSeconds",
         ["WES_PUBLIC_BASE_URL"] = "PublicBaseUrl",
+        ["WES_AUTH_MODE"] = "Auth:Mode",
+        ["WES_MAX_REQUEST_BYTES"] = "Limits:MaxRequestBodyBytes",
+        ["WES_MAX_QUEUED_PER_USER"] = "Limits:MaxQueuedRunsPerUser",
+        ["WES_RATE_LIMIT"] = "Limits:RequestsPerSecond",
+        ["WES_ALLOWED_FETCH_HOSTS"] = "Fetch:AllowedHosts",
+        ["WES_ALLOW_PRIVATE_FETCH"] = "Fetch:AllowPrivateNetworks",
     };
 
     /// <summary>

@@ -51,6 +51,10 @@ public sealed class WesOptions
     public MockProviderOptions Mock { get; set; } = new();
     public ServiceInfoOptions ServiceInfo { get; set; } = new();
 
+    public Security.AuthOptions Auth { get; set; } = new();
+    public Security.LimitOptions Limits { get; set; } = new();
+    public Security.FetchOptions Fetch { get; set; } = new();
+
     public string ResolvedDataDir => Path.GetFullPath(DataDir);
     public string RunsDir => Path.Combine(ResolvedDataDir, "runs");
 

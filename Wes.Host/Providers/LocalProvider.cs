@@ -35,7 +35,10 @@ public sealed class LocalProvider(
             Directory.CreateDirectory(workspace.TmpDir);
             var submitted = JsonNode.Parse(await File.ReadAllTextAsync(workspace.RequestPath, stop))!.AsObject();
             var workflowParams = submitted["workflow_params"] as JsonObject ?? [];
-            await File.WriteAllTextAsync(workspace.ParamsPath, workflowParams.ToJsonString(), stop);
+            await using (var paramsFile = SafeFiles.CreateNew(workspace.ParamsPath))
+            {
+                await paramsFile.WriteAsync(System.Text.Encoding.UTF8.GetBytes(workflowParams.ToJsonString()), stop);
+            }
             workflowPath = await ResolveWorkflowAsync(request.Run.WorkflowUrl, workspace, stop);
         }
         catch (WorkflowFetchException ex)
