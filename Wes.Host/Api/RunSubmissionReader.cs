@@ -56,6 +56,12 @@ public static class RunSubmissionReader
                 $"The attachments together are larger than {limits.MaxAttachmentBytes} bytes (Wes:Limits:MaxAttachmentBytes).");
         }
 
+        // The form reader bounds the total size only; each text field is held to the field limit here.
+        if (form.FirstOrDefault(field => field.Value.Sum(value => Encoding.UTF8.GetByteCount(value ?? "")) > limits.MaxFieldBytes) is { Key: { } large })
+        {
+            throw FieldTooLarge(large, limits);
+        }
+
         // Some clients send every field as a file part; a non-attachment file part is read as that field's text.
         var fileFields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in form.Files.Where(f => f.Name != AttachmentField && !form.ContainsKey(f.Name)))
@@ -100,19 +106,20 @@ public static class RunSubmissionReader
             // Kestrel's own refusal (e.g. 413 for a body over the size limit) keeps its status.
             throw;
         }
-        catch (InvalidDataException ex) when (ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase) && ex.Message.Contains("exceeded", StringComparison.Ordinal))
-        {
-            throw new ApiException(StatusCodes.Status413PayloadTooLarge, ex.Message switch
-            {
-                var m when m.StartsWith("Form value length limit", StringComparison.Ordinal) => $"A form field is larger than {limits.MaxFieldBytes} bytes (Wes:Limits:MaxFieldBytes).",
-                var m when m.StartsWith("Form value count limit", StringComparison.Ordinal) => $"The form has too many parts; at most {limits.MaxAttachments} workflow_attachment parts are accepted (Wes:Limits:MaxAttachments).",
-                var m when m.StartsWith("Multipart body length limit", StringComparison.Ordinal) => RequestLimits.BodyTooLarge(limits.MaxRequestBodyBytes),
-                _ => $"The multipart body exceeds a limit: {ex.Message}",
-            });
-        }
         catch (InvalidDataException ex)
         {
-            throw new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {ex.Message}");
+            // Sizes and counts over a configured limit are 413; anything else wrong with the body's framing is 400.
+            var message = ex.Message;
+            throw message switch
+            {
+                _ when message.StartsWith("Form value length limit", StringComparison.Ordinal) => new ApiException(StatusCodes.Status413PayloadTooLarge,
+                    $"A form field is larger than {limits.MaxFieldBytes} bytes (Wes:Limits:MaxFieldBytes)."),
+                _ when message.StartsWith("Form value count limit", StringComparison.Ordinal) => new ApiException(StatusCodes.Status413PayloadTooLarge,
+                    $"The form has too many parts; at most {limits.MaxAttachments} workflow_attachment parts are accepted (Wes:Limits:MaxAttachments)."),
+                _ when message.StartsWith("Multipart body length limit", StringComparison.Ordinal) => new ApiException(StatusCodes.Status413PayloadTooLarge,
+                    RequestLimits.BodyTooLarge(limits.MaxRequestBodyBytes)),
+                _ => new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {message}"),
+            };
         }
         catch (IOException)
         {

@@ -31,6 +31,7 @@ public static class RequestLimits
         {
             var limits = wes.Value.Limits;
             form.MultipartBodyLengthLimit = limits.MaxRequestBodyBytes;
+            // Enforced by the form reader for url-encoded bodies; RunSubmissionReader checks multipart fields itself.
             form.ValueLengthLimit = limits.MaxFieldBytes;
             // Every part counts, files included: the attachments plus room for the eight RunRequest fields.
             form.ValueCountLimit = limits.MaxAttachments + 64;
