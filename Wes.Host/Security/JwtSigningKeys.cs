@@ -20,7 +20,7 @@ public sealed record JwtSigningKeys(IReadOnlyList<SecurityKey> Keys, string? Pro
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            return Fail($"could not be read: {ex.Message}");
+            return Fail($"could not be read: {ex.Message.TrimEnd('.')}");
         }
 
         try
@@ -34,7 +34,7 @@ public sealed record JwtSigningKeys(IReadOnlyList<SecurityKey> Keys, string? Pro
         }
         catch (Exception ex) when (ex is ArgumentException or CryptographicException or JsonException or FormatException or InvalidOperationException)
         {
-            return Fail($"is neither a JWKS nor PEM public keys or certificates: {ex.Message}");
+            return Fail($"is neither a JWKS nor PEM public keys or certificates: {ex.Message.TrimEnd('.')}");
         }
     }
 

@@ -110,8 +110,7 @@ public sealed class OutboundAddressPolicy(IOptions<WesOptions> options)
             throw failure ?? new SocketException((int)SocketError.HostNotFound);
         }
 
-        throw new FetchRefusedException(host == refusals[0].Split(' ')[0]
-            ? $"{refusals[0]}; the server does not fetch from such addresses unless WES_ALLOWED_FETCH_HOSTS allows them."
-            : $"{host} resolves to {string.Join(", ", refusals.Distinct())}; the server does not fetch from such addresses unless WES_ALLOWED_FETCH_HOSTS allows them.");
+        var why = literal is not null ? refusals[0] : $"{host} resolves only to addresses it may not reach ({string.Join("; ", refusals.Distinct())})";
+        throw new FetchRefusedException($"{why}. The server fetches from public addresses only, unless WES_ALLOWED_FETCH_HOSTS allows more.");
     }
 }

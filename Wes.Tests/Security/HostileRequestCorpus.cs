@@ -235,24 +235,4 @@ public static class HostileRequestCorpus
         fields[field] = rawJsonValue;
         return "{" + string.Join(", ", fields.Select(f => $"\"{f.Key}\": {f.Value}")) + "}";
     }
-
-    /// <summary>A body that announces no length, as a chunked upload does.</summary>
-    private sealed class UnsizedContent : HttpContent
-    {
-        private readonly byte[] _body;
-
-        public UnsizedContent(byte[] body, string contentType)
-        {
-            _body = body;
-            Headers.TryAddWithoutValidation("Content-Type", contentType);
-        }
-
-        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(_body).AsTask();
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
-    }
 }

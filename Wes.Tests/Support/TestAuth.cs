@@ -58,6 +58,9 @@ public sealed class TestJwtIssuer : IDisposable
     }
 
     public string KeyId { get; } = "test-key-1";
+
+    /// <summary>The issuer's signing credentials, for tests that build a token's claims themselves.</summary>
+    public SigningCredentials Credentials => new(new RsaSecurityKey(_rsa) { KeyId = KeyId }, SecurityAlgorithms.RsaSha256);
     public string PemPath { get; }
     public string JwksPath { get; }
     public string JwksJson { get; }
@@ -75,9 +78,14 @@ public sealed class TestJwtIssuer : IDisposable
 
     public string Mint(
         string? subject, string scope = Scope, string[]? roles = null, string audience = Audience, string issuer = Issuer,
-        TimeSpan? lifetime = null, DateTime? notBefore = null, SigningCredentials? credentials = null)
+        TimeSpan? lifetime = null, DateTime? notBefore = null, SigningCredentials? credentials = null, string? email = null)
     {
         var claims = new List<Claim>();
+        if (email is not null)
+        {
+            claims.Add(new Claim("email", email));
+        }
+
         if (subject is not null)
         {
             claims.Add(new Claim("sub", subject));
@@ -87,7 +95,7 @@ public sealed class TestJwtIssuer : IDisposable
         claims.AddRange((roles ?? []).Select(role => new Claim("roles", role)));
         var start = notBefore ?? DateTime.UtcNow.AddMinutes(-1);
         var token = new JwtSecurityToken(issuer, audience, claims, start, start + (lifetime ?? TimeSpan.FromMinutes(10)),
-            credentials ?? new SigningCredentials(new RsaSecurityKey(_rsa) { KeyId = KeyId }, SecurityAlgorithms.RsaSha256));
+            credentials ?? Credentials);
         return new JwtSecurityTokenHandler().WriteToken(token);
     }
 
