@@ -24,7 +24,7 @@ public static class ApiExtensions
         services.AddSingleton<RunSubmitter>();
         services.AddSingleton<RunViews>();
         services.AddSingleton<PageTokens>();
-        services.AddOpenApi();
+        services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerSecurityDocument>());
         return services;
     }
 

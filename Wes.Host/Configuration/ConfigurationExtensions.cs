@@ -21,6 +21,7 @@ public static class ConfigurationExtensions
         ["WES_SHUTDOWN_GRACE"] = "ShutdownGraceSeconds",
         ["WES_PUBLIC_BASE_URL"] = "PublicBaseUrl",
         ["WES_AUTH_MODE"] = "Auth:Mode",
+        ["WES_AUTH_INSTRUCTIONS_URL"] = "ServiceInfo:AuthInstructionsUrl",
         ["WES_MAX_REQUEST_BYTES"] = "Limits:MaxRequestBodyBytes",
         ["WES_MAX_QUEUED_PER_USER"] = "Limits:MaxQueuedRunsPerUser",
         ["WES_RATE_LIMIT"] = "Limits:RequestsPerSecond",

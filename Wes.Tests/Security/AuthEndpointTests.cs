@@ -118,11 +118,14 @@ public sealed class AuthEndpointTests(AuthModesFixture servers) : IClassFixture<
     }
 
     [Fact]
-    public async Task DocumentsAndReferencePage_StayAnonymous()
+    public async Task DocumentsAndReferencePage_StayAnonymous_AndDeclareTheBearerScheme()
     {
         using var http = servers.Token.Factory.CreateClient();
 
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/openapi/v1.json")).StatusCode);
+        var document = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/openapi/v1.json"))!;
+
+        Assert.Equal("bearer", document["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.GetValue<string>());
+        Assert.NotNull(document["security"]![0]!["bearer"]);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/scalar/")).StatusCode);
     }
 
