@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using FluentValidation;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
 using Wes.Execution;
 using Wes.Execution.Engines;
 using Wes.Security;
@@ -14,10 +16,7 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
     /// <summary>In UTF-8 bytes: with the run directory in front, the path stays well inside PATH_MAX (4096).</summary>
     public const int MaxAttachmentNameLength = 1024;
 
-    /// <summary>NAME_MAX of Linux file systems, in UTF-8 bytes.</summary>
-    public const int MaxSegmentLength = 255;
-
-    public RunSubmissionValidator(OutboundAddressPolicy fetchPolicy)
+    public RunSubmissionValidator(IOptions<WesOptions> options)
     {
         RuleForEach(s => s.ReadErrors).Must(_ => false).WithMessage((_, error) => error);
 
@@ -27,14 +26,10 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
                 .WithMessage(s => $"workflow_type '{s.WorkflowType}' is not supported; supported types: {string.Join(", ", s.Engines.Select(e => e.WorkflowType).Distinct())}.")
                 .DependentRules(EngineRules));
 
-        RuleFor(s => s.WorkflowUrl).NotEmpty().WithMessage("workflow_url is required.").DependentRules(() =>
-        {
-            RuleFor(s => s).Custom(CheckWorkflowUrl);
-            RuleFor(s => s.WorkflowUrl).Custom((url, context) => AddAll(context, "workflow_url", FetchUrlRules.WorkflowUrlProblems(url!, fetchPolicy)));
-        });
+        RuleFor(s => s.WorkflowUrl).NotEmpty().WithMessage("workflow_url is required.")
+            .DependentRules(() => RuleFor(s => s).Custom(CheckWorkflowUrl));
 
-        RuleFor(s => s.WorkflowParams).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
-            .Custom((field, context) => AddAll(context, "workflow_params", FetchUrlRules.InputUrlProblems(field.Value, fetchPolicy)));
+        RuleFor(s => s.WorkflowParams).Must(f => f.Error is null).WithMessage((_, f) => f.Error);
         RuleFor(s => s.Tags).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
             .Must(f => AllScalars(f.Value)).WithMessage("tags must map names to strings.");
         RuleFor(s => s.WorkflowEngineParameters).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
@@ -62,6 +57,11 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
                 context.AddFailure("workflow_attachment", $"workflow_attachment '{name}' is a file and also the folder of another attachment.");
             }
         });
+
+        // Where the server, or the engine on its behalf, will connect: no credentials, no refused address literal.
+        var fetchPolicy = new OutboundAddressPolicy(options);
+        RuleFor(s => s.WorkflowUrl).Custom((url, context) => AddAll(context, "workflow_url", FetchUrlRules.WorkflowUrlProblems(url ?? "", fetchPolicy)));
+        RuleFor(s => s.WorkflowParams).Custom((field, context) => AddAll(context, "workflow_params", FetchUrlRules.InputUrlProblems(field.Value, fetchPolicy)));
     }
 
     private static void AddAll<T>(ValidationContext<T> context, string field, IEnumerable<string> problems)
@@ -203,6 +203,9 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
             ? $"workflow_attachment '{name}' has a folder or file name longer than {MaxSegmentLength} bytes."
             : null;
     }
+
+    /// <summary>NAME_MAX of Linux file systems, in UTF-8 bytes.</summary>
+    public const int MaxSegmentLength = 255;
 
     /// <summary>
     /// Characters that make a name look like another (bidirectional overrides, zero-width marks), or that show the

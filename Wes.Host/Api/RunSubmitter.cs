@@ -25,6 +25,13 @@ public sealed class RunSubmitter(
 
     public async Task<string> SubmitAsync(RunSubmission submission, WesCaller caller, CancellationToken cancellationToken)
     {
+        // Checked before anything is validated or written, and again under the insert's lock (see RunStore.InsertAsync).
+        var maxQueued = options.Value.Limits.MaxQueuedRunsPerUser;
+        if (await store.CountQueuedAsync(caller.User, cancellationToken) >= maxQueued)
+        {
+            throw QueueFull(caller, maxQueued);
+        }
+
         submission.Engines = catalog.Registered;
         submission.Available = await _provider.GetEnginesAsync(cancellationToken);
         var validation = await validator.ValidateAsync(submission, cancellationToken);
@@ -32,13 +39,6 @@ public sealed class RunSubmitter(
         {
             throw new ApiException(StatusCodes.Status400BadRequest,
                 string.Join(" ", validation.Errors.Select(e => e.ErrorMessage).Distinct()));
-        }
-
-        // Checked before the attachments are written, and again under the insert's lock (see RunStore.InsertAsync).
-        var maxQueued = options.Value.Limits.MaxQueuedRunsPerUser;
-        if (await store.CountQueuedAsync(caller.User, cancellationToken) >= maxQueued)
-        {
-            throw QueueFull(caller, maxQueued);
         }
 
         var engine = submission.ResolveEngine()!;

@@ -11,6 +11,13 @@ public static class ConfigurationExtensions
         ["WES_DATA_DIR"] = "DataDir",
         ["WES_DATABASE"] = "Database",
         ["WES_DATABASE_PROVIDER"] = "DatabaseProvider",
+        ["WES_AUTH_MODE"] = "Auth:Mode",
+        ["WES_AUTH_INSTRUCTIONS_URL"] = "ServiceInfo:AuthInstructionsUrl",
+        ["WES_MAX_REQUEST_BYTES"] = "Limits:MaxRequestBodyBytes",
+        ["WES_MAX_QUEUED_PER_USER"] = "Limits:MaxQueuedRunsPerUser",
+        ["WES_RATE_LIMIT"] = "Limits:RequestsPerSecond",
+        ["WES_ALLOWED_FETCH_HOSTS"] = "Fetch:AllowedHosts",
+        ["WES_ALLOW_PRIVATE_FETCH"] = "Fetch:AllowPrivateNetworks",
         ["WES_RETRY_DELAY"] = "Retry:BaseDelaySeconds",
         ["WES_MIGRATE_ON_STARTUP"] = "MigrateOnStartup",
         ["DEFAULT_WES_PROVIDER"] = "DefaultProvider",
@@ -20,13 +27,6 @@ public static class ConfigurationExtensions
         ["WES_MAX_ATTEMPTS"] = "MaxAttempts",
         ["WES_SHUTDOWN_GRACE"] = "ShutdownGraceSeconds",
         ["WES_PUBLIC_BASE_URL"] = "PublicBaseUrl",
-        ["WES_AUTH_MODE"] = "Auth:Mode",
-        ["WES_AUTH_INSTRUCTIONS_URL"] = "ServiceInfo:AuthInstructionsUrl",
-        ["WES_MAX_REQUEST_BYTES"] = "Limits:MaxRequestBodyBytes",
-        ["WES_MAX_QUEUED_PER_USER"] = "Limits:MaxQueuedRunsPerUser",
-        ["WES_RATE_LIMIT"] = "Limits:RequestsPerSecond",
-        ["WES_ALLOWED_FETCH_HOSTS"] = "Fetch:AllowedHosts",
-        ["WES_ALLOW_PRIVATE_FETCH"] = "Fetch:AllowPrivateNetworks",
     };
 
     /// <summary>

@@ -39,14 +39,15 @@ public static class ExecutionExtensions
                 resilience.TotalRequestTimeout.Timeout = limit;
                 resilience.AttemptTimeout.Timeout = limit / 3;
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, 2 * (limit / 3).TotalSeconds));
-                // A refused address stays refused: retrying it, or counting it against the circuit, would only delay the answer.
-                resilience.Retry.ShouldHandle = args => ValueTask.FromResult(
-                    WorkflowFetcher.RefusalIn(args.Outcome.Exception) is null && HttpClientResiliencePredicates.IsTransient(args.Outcome));
-                resilience.CircuitBreaker.ShouldHandle = args => ValueTask.FromResult(
-                    WorkflowFetcher.RefusalIn(args.Outcome.Exception) is null && HttpClientResiliencePredicates.IsTransient(args.Outcome));
+                resilience.Retry.ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome));
+                resilience.CircuitBreaker.ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome));
             });
         return services;
     }
+
+    /// <summary>A refused address stays refused: retrying it, or counting it against the circuit, would only delay the answer.</summary>
+    private static bool IsTransient(Polly.Outcome<HttpResponseMessage> outcome) =>
+        WorkflowFetcher.RefusalIn(outcome.Exception) is null && HttpClientResiliencePredicates.IsTransient(outcome);
 
     /// <summary>The executor pool that claims and runs queued runs, with its reconciler and wake-up listener.</summary>
     public static IServiceCollection AddWesExecutorPool(this IServiceCollection services)

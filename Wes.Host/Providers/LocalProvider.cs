@@ -31,14 +31,13 @@ public sealed class LocalProvider(
         string workflowPath;
         try
         {
+            // An earlier attempt's workflow may have left a link where the params file goes; it is removed, not written through.
+            File.Delete(workspace.ParamsPath);
             Directory.CreateDirectory(workspace.OutputsDir);
             Directory.CreateDirectory(workspace.TmpDir);
             var submitted = JsonNode.Parse(await File.ReadAllTextAsync(workspace.RequestPath, stop))!.AsObject();
             var workflowParams = submitted["workflow_params"] as JsonObject ?? [];
-            await using (var paramsFile = SafeFiles.CreateNew(workspace.ParamsPath))
-            {
-                await paramsFile.WriteAsync(System.Text.Encoding.UTF8.GetBytes(workflowParams.ToJsonString()), stop);
-            }
+            await File.WriteAllTextAsync(workspace.ParamsPath, workflowParams.ToJsonString(), stop);
             workflowPath = await ResolveWorkflowAsync(request.Run.WorkflowUrl, workspace, stop);
         }
         catch (WorkflowFetchException ex)
