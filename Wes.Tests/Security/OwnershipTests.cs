@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Wes.Persistence;
 using Wes.Tests.Support;
 
@@ -10,7 +9,11 @@ public sealed class OwnershipTests : IDisposable
 {
     private readonly WesApplicationFactory _factory = new(workers: 0, settings: TestAuth.TokenSettings());
 
-    public void Dispose() => _factory.Dispose();
+    public void Dispose()
+    {
+        _factory.Dispose();
+        TempDirectory.Delete(_factory.DataDir + "-before");
+    }
 
     [Fact]
     public async Task Listing_ShowsUsersTheirOwnRunsAndAdminsEveryRun()
@@ -74,7 +77,6 @@ public sealed class OwnershipTests : IDisposable
         Assert.Empty(await RunIdsAsync(alice));
         Assert.Equal([runId], await RunIdsAsync(admin));
         Assert.Equal("QUEUED", await admin.StateAsync(runId));
-        TempDirectory.Delete(_factory.DataDir + "-before");
     }
 
     [Fact]
