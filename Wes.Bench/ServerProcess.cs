@@ -109,6 +109,10 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         start.Environment["WES_DATA_DIR"] = dataDir;
         start.Environment["WORKFLOW_POLL_INTERVAL"] = "10";
+        // The benchmarks measure the server, not its guards: one client polling in a loop would hit the rate limit,
+        // and a large --runs would hit the per-user queue limit.
+        start.Environment["WES_RATE_LIMIT"] = "0";
+        start.Environment["WES_MAX_QUEUED_PER_USER"] = "1000000";
         foreach (var (name, value) in settings)
         {
             start.Environment[name] = value;

@@ -3,6 +3,7 @@ using Wes.Api;
 using Wes.Configuration;
 using Wes.Execution;
 using Wes.Persistence;
+using Wes.Security;
 
 // Wes.Host            serve the WES API and execute runs (default)
 // Wes.Host api        serve the API only; executors elsewhere run the work
@@ -19,7 +20,7 @@ if (command == HostCommands.Executor)
 
 var builder = WebApplication.CreateBuilder(hostArgs);
 builder.AddWesConfiguration(apiOnly: command == HostCommands.Api);
-builder.Services.AddWesPersistence().AddWesEngines().AddWesApi();
+builder.Services.AddWesPersistence().AddWesEngines().AddWesApi().AddWesSecurity();
 if (command != HostCommands.Api)
 {
     builder.Services.AddWesExecutorPool();
@@ -27,6 +28,7 @@ if (command != HostCommands.Api)
 
 var app = builder.Build();
 app.UseWesErrors();
+app.UseWesSecurity();
 app.MapWesApi();
 return await HostCommands.RunAsync(app, command);
 

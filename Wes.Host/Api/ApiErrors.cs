@@ -10,6 +10,13 @@ public sealed class ApiException(int statusCode, string message) : Exception(mes
 
 public static class ApiErrors
 {
+    /// <summary>Writes an ErrorResponse with its status: the one shape of every error the server answers.</summary>
+    public static Task WriteAsync(HttpResponse response, int statusCode, string message)
+    {
+        response.StatusCode = statusCode;
+        return response.WriteAsJsonAsync(new ErrorResponse(message, statusCode));
+    }
+
     /// <summary>An error status an operation may answer, with the ErrorResponse body, for the OpenAPI document.</summary>
     public static ProducesResponseTypeMetadata Declared(int statusCode) =>
         new(statusCode, typeof(ErrorResponse), ["application/json"]);
@@ -47,20 +54,24 @@ public static class ApiErrors
                 BadHttpRequestException bad => (bad.StatusCode, bad.Message),
                 _ => (StatusCodes.Status500InternalServerError, "An unexpected error occurred; the server log has the details."),
             };
-            context.Response.StatusCode = status;
-            await context.Response.WriteAsJsonAsync(new ErrorResponse(message, status));
+            await WriteAsync(context.Response, status, message);
         }));
         app.UseStatusCodePages(async statusContext =>
         {
             var response = statusContext.HttpContext.Response;
             var message = response.StatusCode switch
             {
+                401 => "This request needs valid credentials.",
+                403 => "These credentials do not allow this request.",
                 404 => $"No such resource: {statusContext.HttpContext.Request.Path}.",
                 405 => $"Method {statusContext.HttpContext.Request.Method} is not allowed on {statusContext.HttpContext.Request.Path}.",
+                413 => "The request is too large.",
                 415 => "Unsupported content type.",
+                429 => "Too many requests; retry later.",
+                >= 500 => "The server could not answer this request; the server log has the details.",
                 _ => "The request is malformed.",
             };
-            await response.WriteAsJsonAsync(new ErrorResponse(message, response.StatusCode));
+            await WriteAsync(response, response.StatusCode, message);
         });
         return app;
     }

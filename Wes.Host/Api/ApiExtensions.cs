@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using FluentValidation;
 using Scalar.AspNetCore;
+using Wes.Security;
 
 namespace Wes.Api;
 
@@ -23,7 +24,7 @@ public static class ApiExtensions
         services.AddSingleton<RunSubmitter>();
         services.AddSingleton<RunViews>();
         services.AddSingleton<PageTokens>();
-        services.AddOpenApi();
+        services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerSecurityDocument>());
         return services;
     }
 
@@ -32,8 +33,11 @@ public static class ApiExtensions
         foreach (var basePath in BasePaths)
         {
             var group = app.MapGroup(basePath);
-            group.AddEndpointFilter(ApiErrors.AnswerRefusalsAsync)
-                .WithMetadata(ApiErrors.Declared(StatusCodes.Status400BadRequest), ApiErrors.Declared(StatusCodes.Status500InternalServerError));
+            // One policy for every WES endpoint, service-info included; run-scoped routes get the owner check from it.
+            group.RequireAuthorization(AccessPolicy.Name).AddEndpointFilter(ApiErrors.AnswerRefusalsAsync)
+                .WithMetadata(ApiErrors.Declared(StatusCodes.Status400BadRequest), ApiErrors.Declared(StatusCodes.Status401Unauthorized),
+                    ApiErrors.Declared(StatusCodes.Status403Forbidden), ApiErrors.Declared(StatusCodes.Status429TooManyRequests),
+                    ApiErrors.Declared(StatusCodes.Status500InternalServerError));
             var names = basePath == BasePaths[0] ? "" : "Api";
             group.MapServiceInfoEndpoints(names);
             group.MapRunEndpoints(names);

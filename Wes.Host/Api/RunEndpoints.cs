@@ -5,6 +5,7 @@ using Wes.Configuration;
 using Wes.Execution;
 using Wes.Persistence;
 using Wes.Runs;
+using Wes.Security;
 
 namespace Wes.Api;
 
@@ -29,26 +30,32 @@ public static class RunEndpoints
             LogTextAsync(run_id, w => w.StderrPath, store, options, ct)).WithName(names + "GetRunStderr");
         runs.MapGet("/{run_id}/attempts/{attempt:int}/{stream:regex(^(stdout|stderr)$)}",
             (string run_id, int attempt, string stream, RunStore store, IOptions<WesOptions> options, CancellationToken ct) =>
-                LogTextAsync(run_id, w => w.ArchivedLog(attempt, stream + ".log"), store, options, ct)).WithName(names + "GetAttemptLog");
+                LogTextAsync(run_id, w => attempt >= 1 && attempt <= w.ArchivedAttempts ? w.ArchivedLog(attempt, stream + ".log") : null, store, options, ct))
+            .WithName(names + "GetAttemptLog");
         return group;
     }
 
+    /// <summary>Every run for admins (and with auth off); only the caller's own runs for everyone else.</summary>
     private static async Task<Ok<RunListResponse>> ListRunsAsync(
-        string? page_size, string? page_token, RunStore store, PageTokens tokens, IOptions<WesOptions> options, CancellationToken ct)
+        string? page_size, string? page_token, WesCaller caller, RunStore store, PageTokens tokens, IOptions<WesOptions> options, CancellationToken ct)
     {
         var size = PageSize(page_size, options.Value);
-        long? before = page_token is { Length: > 0 } ? await tokens.ReadAsync("runs", page_token, ct) : null;
+        var owner = caller.ListingOwner;
+        // A token belongs to one user's listing, so it cannot be carried over to another's.
+        var scope = owner is null ? "runs" : "runs:" + owner;
+        long? before = page_token is { Length: > 0 } ? await tokens.ReadAsync(scope, page_token, ct) : null;
         // One extra row tells whether another page exists without a second query.
-        var rows = await store.ListAsync(before, size + 1, ct);
+        var rows = await store.ListAsync(before, size + 1, owner, ct);
         var page = rows.Take(size).ToList();
-        var next = rows.Count > size ? await tokens.CreateAsync("runs", page[^1].Seq, ct) : "";
+        var next = rows.Count > size ? await tokens.CreateAsync(scope, page[^1].Seq, ct) : "";
         return TypedResults.Ok(new RunListResponse(page.Select(RunViews.Summary).ToList(), next));
     }
 
-    private static async Task<Ok<RunIdResponse>> RunWorkflowAsync(HttpRequest request, RunSubmitter submitter, CancellationToken ct)
+    private static async Task<Ok<RunIdResponse>> RunWorkflowAsync(
+        HttpRequest request, WesCaller caller, RunSubmitter submitter, IOptions<WesOptions> options, CancellationToken ct)
     {
-        var submission = await RunSubmissionReader.ReadAsync(request, ct);
-        var runId = await submitter.SubmitAsync(submission, "api", ct);
+        var submission = await RunSubmissionReader.ReadAsync(request, options.Value.Limits, ct);
+        var runId = await submitter.SubmitAsync(submission, caller, ct);
         return TypedResults.Ok(new RunIdResponse(runId));
     }
 
@@ -65,7 +72,7 @@ public static class RunEndpoints
     /// A run already CANCELING or terminal is left as it is, and the answer is still 200 with its id.
     /// </summary>
     private static async Task<Results<Ok<RunIdResponse>, JsonHttpResult<ErrorResponse>>> CancelRunAsync(
-        string run_id, RunStore store, RunCancellations cancellations, CancellationToken ct)
+        string run_id, WesCaller caller, RunStore store, RunCancellations cancellations, CancellationToken ct)
     {
         // A claim can race the cancel; re-read and retry from the state the run is really in.
         for (var attempt = 0; attempt < 5; attempt++)
@@ -83,7 +90,7 @@ public static class RunEndpoints
                 _ => (RunState?)null,
             };
             if (target is null ||
-                await store.TransitionAsync(run_id, state.Value, target.Value, TransitionChanges.None, "api", "cancel requested", ct) == TransitionOutcome.Changed)
+                await store.TransitionAsync(run_id, state.Value, target.Value, TransitionChanges.None, caller.Actor, "cancel requested", ct) == TransitionOutcome.Changed)
             {
                 cancellations.Stop(run_id, StopReason.CancelRequested);
                 return TypedResults.Ok(new RunIdResponse(run_id));
@@ -125,19 +132,30 @@ public static class RunEndpoints
             : TypedResults.Json(new ErrorResponse($"Run '{run_id}' has no task '{task_id}'.", 404), statusCode: 404);
     }
 
+    /// <summary>A log of the run, read only if it is a plain file of the run's own folder (never through a link).</summary>
     private static async Task<IResult> LogTextAsync(
-        string runId, Func<RunWorkspace, string> pick, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
+        string runId, Func<RunWorkspace, string?> pick, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
     {
         if (await store.GetStateAsync(runId, ct) is null)
         {
             return NotFound(runId);
         }
 
-        var path = pick(new RunWorkspace(options.Value.RunsDir, runId));
-        // Before the engine starts there is no log yet: an empty text, not an error.
-        return File.Exists(path)
-            ? TypedResults.PhysicalFile(path, "text/plain; charset=utf-8", enableRangeProcessing: true)
-            : TypedResults.Text("", "text/plain; charset=utf-8");
+        var runsDir = options.Value.RunsDir;
+        if (pick(new RunWorkspace(runsDir, runId)) is not { } path)
+        {
+            return TypedResults.Json(new ErrorResponse($"Run '{runId}' has no such earlier execution.", 404), statusCode: 404);
+        }
+
+        if (SafeFiles.OpenReadInside(runsDir, Path.GetRelativePath(runsDir, path)) is { } log)
+        {
+            return TypedResults.Stream(log, "text/plain; charset=utf-8", enableRangeProcessing: true);
+        }
+
+        // Before the engine starts there is no log yet: an empty text, not an error. A link in its place is not served.
+        return new FileInfo(path).LinkTarget is null
+            ? TypedResults.Text("", "text/plain; charset=utf-8")
+            : TypedResults.Json(new ErrorResponse($"The log of run '{runId}' is not a plain file of its run directory.", 404), statusCode: 404);
     }
 
     internal static int PageSize(string? text, WesOptions options)

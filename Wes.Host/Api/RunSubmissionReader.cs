@@ -1,7 +1,9 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;
+using Wes.Security;
 
 namespace Wes.Api;
 
@@ -12,52 +14,61 @@ namespace Wes.Api;
 public static class RunSubmissionReader
 {
     public const string AttachmentField = "workflow_attachment";
-    private const int MaxFieldFileBytes = 10 * 1024 * 1024;
 
-    public static async Task<RunSubmission> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static readonly string[] Fields =
+    [
+        "workflow_type", "workflow_type_version", "workflow_url", "workflow_engine", "workflow_engine_version",
+        "workflow_params", "tags", "workflow_engine_parameters",
+    ];
+
+    // Field sizes are measured as sent, so non-ASCII text is not inflated into \u escapes.
+    private static readonly JsonSerializerOptions AsSent = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static async Task<RunSubmission> ReadAsync(HttpRequest request, LimitOptions limits, CancellationToken cancellationToken)
     {
         if (request.HasFormContentType)
         {
-            return await ReadFormAsync(request, cancellationToken);
+            return await ReadFormAsync(request, limits, cancellationToken);
         }
 
         if (request.HasJsonContentType())
         {
-            return await ReadJsonAsync(request, cancellationToken);
+            return await ReadJsonAsync(request, limits, cancellationToken);
         }
 
         throw new ApiException(StatusCodes.Status415UnsupportedMediaType,
             $"Content-Type '{request.ContentType}' is not supported; send multipart/form-data or application/json.");
     }
 
-    private static async Task<RunSubmission> ReadFormAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<RunSubmission> ReadFormAsync(HttpRequest request, LimitOptions limits, CancellationToken cancellationToken)
     {
-        IFormCollection form;
-        try
+        var form = await ReadMultipartAsync(request, limits, cancellationToken);
+        var attachments = form.Files.Where(f => f.Name == AttachmentField).ToList();
+        if (attachments.Count > limits.MaxAttachments)
         {
-            form = await request.ReadFormAsync(cancellationToken);
+            throw new ApiException(StatusCodes.Status413PayloadTooLarge,
+                $"{attachments.Count} workflow_attachment parts were sent; at most {limits.MaxAttachments} are accepted (Wes:Limits:MaxAttachments).");
         }
-        catch (BadHttpRequestException)
+
+        if (attachments.Sum(f => f.Length) > limits.MaxAttachmentBytes)
         {
-            // Kestrel's own refusal (e.g. 413 for a body over the size limit) keeps its status.
-            throw;
+            throw new ApiException(StatusCodes.Status413PayloadTooLarge,
+                $"The attachments together are larger than {limits.MaxAttachmentBytes} bytes (Wes:Limits:MaxAttachmentBytes).");
         }
-        catch (InvalidDataException ex)
+
+        // The form reader bounds the total size only; each text field is held to the field limit here.
+        if (form.FirstOrDefault(field => field.Value.Sum(value => Encoding.UTF8.GetByteCount(value ?? "")) > limits.MaxFieldBytes) is { Key: { } large })
         {
-            throw new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {ex.Message}");
-        }
-        catch (IOException ex) when (ex is not EndOfStreamException)
-        {
-            throw new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {ex.Message}");
+            throw FieldTooLarge(large, limits);
         }
 
         // Some clients send every field as a file part; a non-attachment file part is read as that field's text.
         var fileFields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in form.Files.Where(f => f.Name != AttachmentField && !form.ContainsKey(f.Name)))
         {
-            if (file.Length > MaxFieldFileBytes)
+            if (file.Length > limits.MaxFieldBytes)
             {
-                throw new ApiException(StatusCodes.Status413PayloadTooLarge, $"Field {file.Name} is larger than {MaxFieldFileBytes} bytes.");
+                throw FieldTooLarge(file.Name, limits);
             }
 
             using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
@@ -80,8 +91,64 @@ public static class RunSubmissionReader
             WorkflowParams = JsonField.FromText("workflow_params", Field("workflow_params")),
             Tags = JsonField.FromText("tags", Field("tags")),
             WorkflowEngineParameters = JsonField.FromText("workflow_engine_parameters", Field("workflow_engine_parameters")),
-            Attachments = form.Files.Where(f => f.Name == AttachmentField).Select(f => new Attachment(AttachmentName(f), f)).ToList(),
+            Attachments = attachments.Select(f => new Attachment(AttachmentName(f), f)).ToList(),
         };
+    }
+
+    private static async Task<IFormCollection> ReadMultipartAsync(HttpRequest request, LimitOptions limits, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await request.ReadFormAsync(cancellationToken);
+        }
+        catch (BadHttpRequestException)
+        {
+            // Kestrel's own refusal (e.g. 413 for a body over the size limit) keeps its status.
+            throw;
+        }
+        catch (InvalidDataException ex)
+        {
+            // Sizes and counts over a configured limit are 413; anything else wrong with the body's framing is 400.
+            var message = ex.Message;
+            throw message switch
+            {
+                _ when message.StartsWith("Form value length limit", StringComparison.Ordinal) => new ApiException(StatusCodes.Status413PayloadTooLarge,
+                    $"A form field is larger than {limits.MaxFieldBytes} bytes (Wes:Limits:MaxFieldBytes)."),
+                _ when message.StartsWith("Form value count limit", StringComparison.Ordinal) => new ApiException(StatusCodes.Status413PayloadTooLarge,
+                    $"The form has too many parts; at most {limits.MaxAttachments} workflow_attachment parts are accepted (Wes:Limits:MaxAttachments)."),
+                _ when message.StartsWith("Multipart body length limit", StringComparison.Ordinal) => new ApiException(StatusCodes.Status413PayloadTooLarge,
+                    RequestLimits.BodyTooLarge(limits.MaxRequestBodyBytes)),
+                _ => new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {message}"),
+            };
+        }
+        catch (IOException)
+        {
+            // The message of an I/O error may name a server path (the buffer file of a large part); it stays in the log.
+            throw new ApiException(StatusCodes.Status400BadRequest, "The multipart body could not be read: it ended early or could not be buffered.");
+        }
+    }
+
+    private static ApiException FieldTooLarge(string name, LimitOptions limits) =>
+        new(StatusCodes.Status413PayloadTooLarge, $"Field {name} is larger than {limits.MaxFieldBytes} bytes (Wes:Limits:MaxFieldBytes).");
+
+    /// <summary>The body, up to the size limit: Kestrel enforces it too, but not every server in front of this code does.</summary>
+    private static async Task<MemoryStream> ReadBoundedAsync(Stream body, long max, CancellationToken cancellationToken)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > max)
+            {
+                throw new ApiException(StatusCodes.Status413PayloadTooLarge, RequestLimits.BodyTooLarge(max));
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        buffer.Position = 0;
+        return buffer;
     }
 
     /// <summary>The raw filename of the part (subfolders included); IFormFile.FileName is already unquoted.</summary>
@@ -99,12 +166,13 @@ public static class RunSubmissionReader
         return file.FileName;
     }
 
-    private static async Task<RunSubmission> ReadJsonAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<RunSubmission> ReadJsonAsync(HttpRequest request, LimitOptions limits, CancellationToken cancellationToken)
     {
         JsonNode? body;
         try
         {
-            body = await StrictJson.ParseAsync(request.Body, cancellationToken);
+            await using var bounded = await ReadBoundedAsync(request.Body, limits.MaxRequestBodyBytes, cancellationToken);
+            body = await StrictJson.ParseAsync(bounded, cancellationToken);
         }
         catch (JsonException ex)
         {
@@ -114,6 +182,11 @@ public static class RunSubmissionReader
         if (body is not JsonObject obj)
         {
             throw new ApiException(StatusCodes.Status400BadRequest, "The JSON body must be an object with the RunRequest fields.");
+        }
+
+        if (Fields.FirstOrDefault(name => obj[name] is { } node && Encoding.UTF8.GetByteCount(node.ToJsonString(AsSent)) > limits.MaxFieldBytes) is { } large)
+        {
+            throw FieldTooLarge(large, limits);
         }
 
         var errors = new List<string>();

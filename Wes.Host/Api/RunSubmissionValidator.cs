@@ -1,15 +1,19 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using FluentValidation;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
 using Wes.Execution;
 using Wes.Execution.Engines;
+using Wes.Security;
 
 namespace Wes.Api;
 
 /// <summary>Everything a RunWorkflow request must satisfy before anything is stored.</summary>
 public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
 {
+    /// <summary>In UTF-8 bytes: with the run directory in front, the path stays well inside PATH_MAX (4096).</summary>
     public const int MaxAttachmentNameLength = 1024;
 
     public RunSubmissionValidator(IOptions<WesOptions> options)
@@ -50,7 +54,36 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
                     context.AddFailure("workflow_attachment", $"workflow_attachment '{attachment.Name}' is attached twice.");
                 }
             }
+
+            // "a" and "a/b" cannot both exist: one name would have to be a file and a folder at once.
+            var folders = seen.SelectMany(Folders).ToHashSet(StringComparer.Ordinal);
+            foreach (var name in seen.Where(folders.Contains))
+            {
+                context.AddFailure("workflow_attachment", $"workflow_attachment '{name}' is a file and also the folder of another attachment.");
+            }
         });
+
+        // Where the server, or the engine on its behalf, will connect: no credentials, no refused address literal.
+        var fetchPolicy = new OutboundAddressPolicy(options);
+        RuleFor(s => s.WorkflowUrl).Custom((url, context) => AddAll(context, "workflow_url", FetchUrlRules.WorkflowUrlProblems(url ?? "", fetchPolicy)));
+        RuleFor(s => s.WorkflowParams).Custom((field, context) => AddAll(context, "workflow_params", FetchUrlRules.InputUrlProblems(field.Value, fetchPolicy)));
+    }
+
+    private static void AddAll<T>(ValidationContext<T> context, string field, IEnumerable<string> problems)
+    {
+        foreach (var problem in problems)
+        {
+            context.AddFailure(field, problem);
+        }
+    }
+
+    /// <summary>"a/b/c.cwl" lies in the folders "a" and "a/b".</summary>
+    private static IEnumerable<string> Folders(string name)
+    {
+        for (var slash = name.IndexOf('/'); slash > 0; slash = name.IndexOf('/', slash + 1))
+        {
+            yield return name[..slash];
+        }
     }
 
     /// <summary>The type must be one an installed engine runs, and a named engine must be installed and run it.</summary>
@@ -186,14 +219,19 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
             return "workflow_attachment needs a filename.";
         }
 
-        if (name.Length > MaxAttachmentNameLength)
+        if (Encoding.UTF8.GetByteCount(name) > MaxAttachmentNameLength)
         {
-            return $"workflow_attachment name is longer than {MaxAttachmentNameLength} characters.";
+            return $"workflow_attachment name is longer than {MaxAttachmentNameLength} bytes.";
         }
 
         if (name.Any(c => c == '\0' || char.IsControl(c)))
         {
             return $"workflow_attachment '{Printable(name)}' contains a NUL or control character.";
+        }
+
+        if (name.Any(IsInvisibleOrInvalid) || HasLoneSurrogate(name))
+        {
+            return $"workflow_attachment '{Printable(name)}' contains an invisible, direction-changing or invalid character.";
         }
 
         if (name.Contains('\\'))
@@ -217,7 +255,41 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
             return $"workflow_attachment '{name}' refers to a parent folder ('..').";
         }
 
-        return segments.Any(segment => segment.Length == 0) ? $"workflow_attachment '{name}' has an empty path segment." : null;
+        if (segments.Any(segment => segment.Length == 0))
+        {
+            return $"workflow_attachment '{name}' has an empty path segment.";
+        }
+
+        return segments.Any(segment => Encoding.UTF8.GetByteCount(segment) > MaxSegmentLength)
+            ? $"workflow_attachment '{name}' has a folder or file name longer than {MaxSegmentLength} bytes."
+            : null;
+    }
+
+    /// <summary>NAME_MAX of Linux file systems, in UTF-8 bytes.</summary>
+    public const int MaxSegmentLength = 255;
+
+    /// <summary>
+    /// Characters that make a name look like another (bidirectional overrides, zero-width marks), or that show the
+    /// name was not valid UTF-8 (U+FFFD, lone surrogates).
+    /// </summary>
+    private static bool IsInvisibleOrInvalid(char c) =>
+        c == '\uFFFD' || CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator;
+
+    private static bool HasLoneSurrogate(string name)
+    {
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsHighSurrogate(name[i]) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(name[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>"./a/./b.cwl" and "a/b.cwl" name the same file.</summary>
@@ -228,5 +300,5 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
         map is null || map.All(pair => pair.Value is JsonValue);
 
     private static string Printable(string value) =>
-        new(value.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        new(value.Select(c => char.IsControl(c) || IsInvisibleOrInvalid(c) ? '?' : c).ToArray());
 }

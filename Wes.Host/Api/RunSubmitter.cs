@@ -8,6 +8,7 @@ using Wes.Execution.Engines;
 using Wes.Persistence;
 using Wes.Providers;
 using Wes.Runs;
+using Wes.Security;
 
 namespace Wes.Api;
 
@@ -22,8 +23,15 @@ public sealed class RunSubmitter(
     private readonly IExecutionProvider _provider = providers.First(p =>
         string.Equals(p.Name, options.Value.DefaultProvider, StringComparison.OrdinalIgnoreCase));
 
-    public async Task<string> SubmitAsync(RunSubmission submission, string actor, CancellationToken cancellationToken)
+    public async Task<string> SubmitAsync(RunSubmission submission, WesCaller caller, CancellationToken cancellationToken)
     {
+        // Checked before anything is validated or written, and again under the insert's lock (see RunStore.InsertAsync).
+        var maxQueued = options.Value.Limits.MaxQueuedRunsPerUser;
+        if (await store.CountQueuedAsync(caller.User, cancellationToken) >= maxQueued)
+        {
+            throw QueueFull(caller, maxQueued);
+        }
+
         submission.Engines = catalog.Registered;
         submission.Available = await _provider.GetEnginesAsync(cancellationToken);
         var validation = await validator.ValidateAsync(submission, cancellationToken);
@@ -43,6 +51,7 @@ public sealed class RunSubmitter(
             State = RunState.Queued.ToWes(),
             SubmittedAt = clock.GetUtcNow().ToUnixTimeMilliseconds(),
             Provider = _provider.Name,
+            Owner = caller.User,
             WorkflowType = engine.WorkflowType,
             WorkflowTypeVersion = engine.NormalizeTypeVersion(submission.WorkflowTypeVersion!)!,
             WorkflowUrl = submission.WorkflowUrl!,
@@ -54,9 +63,10 @@ public sealed class RunSubmitter(
 
         var workspace = new RunWorkspace(options.Value.RunsDir, runId);
         await StageAsync(workspace, submission, run.RequestJson, cancellationToken);
+        bool inserted;
         try
         {
-            await store.InsertAsync(run, actor, cancellationToken);
+            inserted = await store.InsertAsync(run, caller.Actor, maxQueued, cancellationToken);
         }
         catch
         {
@@ -64,9 +74,20 @@ public sealed class RunSubmitter(
             throw;
         }
 
+        if (!inserted)
+        {
+            Directory.Delete(workspace.Root, recursive: true);
+            throw QueueFull(caller, maxQueued);
+        }
+
         signal.Notify();
         return runId;
     }
+
+    private static ApiException QueueFull(WesCaller caller, int maxQueued) =>
+        new(StatusCodes.Status429TooManyRequests,
+            $"{(caller.User is null ? "The server" : $"User '{caller.User}'")} already has {maxQueued} queued run(s) (WES_MAX_QUEUED_PER_USER); " +
+            "wait for some to start, or cancel some, then submit again.");
 
     /// <summary>128 random bits: run ids cannot be guessed from one another.</summary>
     private static string NewRunId() => new Guid(RandomNumberGenerator.GetBytes(16)).ToString("D");

@@ -4,8 +4,9 @@ using System.Text.Json.Nodes;
 namespace Wes.Api;
 
 /// <summary>
-/// Parses client JSON and materialises every object at once, so a duplicate property name is a JsonException
-/// (a 400) here rather than an ArgumentException the first time some later code reads the object.
+/// Parses client JSON and materialises every object and string at once, so a duplicate property name or text that
+/// is not valid UTF-8 (or holds a lone surrogate escape) is a JsonException (a 400) here, rather than an exception
+/// the first time some later code reads the value.
 /// </summary>
 public static class StrictJson
 {
@@ -24,6 +25,10 @@ public static class StrictJson
         catch (ArgumentException ex)
         {
             throw new JsonException($"a property name appears twice in one object ({ex.Message})", ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new JsonException("it holds text that is not valid Unicode (invalid UTF-8, or a lone surrogate escape)", ex);
         }
     }
 
@@ -44,6 +49,9 @@ public static class StrictJson
                     Walk(item);
                 }
 
+                break;
+            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
+                _ = value.GetValue<string>();
                 break;
         }
     }

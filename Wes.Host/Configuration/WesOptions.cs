@@ -80,6 +80,11 @@ public sealed class WesOptions
 
     /// <summary>Run-level retries: how long a failed attempt waits before it is queued again.</summary>
     public RetryOptions Retry { get; set; } = new();
+
+    /// <summary>Who may call the API, how much and how often a client may send, and where the server may fetch from.</summary>
+    public Security.AuthOptions Auth { get; set; } = new();
+    public Security.LimitOptions Limits { get; set; } = new();
+    public Security.FetchOptions Fetch { get; set; } = new();
 }
 
 public sealed class RetryOptions

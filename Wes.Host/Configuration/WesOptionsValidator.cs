@@ -9,14 +9,8 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
 
     public ValidateOptionsResult Validate(string? name, WesOptions options)
     {
-        var failures = new List<string>();
-        void Check(bool ok, string setting, string rule, object? value)
-        {
-            if (!ok)
-            {
-                failures.Add($"{setting} {rule}; got '{value}'.");
-            }
-        }
+        var problems = new SettingProblems();
+        void Check(bool ok, string setting, string rule, object? value) => problems.Check(ok, setting, rule, value);
 
         Check(!string.IsNullOrWhiteSpace(options.DataDir), "WES_DATA_DIR (Wes:DataDir)", "must not be empty", options.DataDir);
         Check(Providers.Contains(options.DefaultProvider, StringComparer.OrdinalIgnoreCase),
@@ -55,7 +49,9 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         Check(string.IsNullOrWhiteSpace(options.ServiceInfo.AuthInstructionsUrl) || IsHttpUrl(options.ServiceInfo.AuthInstructionsUrl),
             "Wes:ServiceInfo:AuthInstructionsUrl", "must be an absolute http(s) URL", options.ServiceInfo.AuthInstructionsUrl);
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        Security.SecuritySettingsRules.Check(options, problems);
+
+        return problems.Failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Failures);
     }
 
     private static bool IsHttpUrl(string value) =>

@@ -4,6 +4,7 @@ using Wes.Configuration;
 using Wes.Execution.Engines;
 using Wes.Persistence;
 using Wes.Providers;
+using Wes.Security;
 
 namespace Wes.Execution;
 
@@ -18,19 +19,35 @@ public static class ExecutionExtensions
         services.AddSingleton<EngineCatalog>();
         EngineRegistration.AddWorkflowEngines(services);
         services.AddSingleton<WorkflowFetcher>();
+        services.AddSingleton<OutboundAddressPolicy>();
         services.AddSingleton<IExecutionProvider, LocalProvider>();
         services.AddSingleton<IExecutionProvider, MockProvider>();
-        // Transient network faults are retried; the whole fetch, retries included, stays within the download limit.
-        services.AddHttpClient(WorkflowFetcher.HttpClientName).AddStandardResilienceHandler()
+        // Every connection goes through the address policy, redirects included. No proxy: through a proxy the
+        // handler would connect to the proxy, and the address of the real target could not be checked.
+        services.AddHttpClient(WorkflowFetcher.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                ConnectCallback = provider.GetRequiredService<OutboundAddressPolicy>().ConnectAsync,
+                UseProxy = false,
+                MaxAutomaticRedirections = 5,
+            })
+            // Transient network faults are retried; the whole fetch, retries included, stays within the download limit.
+            .AddStandardResilienceHandler()
             .Configure((resilience, provider) =>
             {
                 var limit = TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<WesOptions>>().Value.WorkflowDownloadTimeoutSeconds);
                 resilience.TotalRequestTimeout.Timeout = limit;
                 resilience.AttemptTimeout.Timeout = limit / 3;
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, 2 * (limit / 3).TotalSeconds));
+                resilience.Retry.ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome));
+                resilience.CircuitBreaker.ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome));
             });
         return services;
     }
+
+    /// <summary>A refused address stays refused: retrying it, or counting it against the circuit, would only delay the answer.</summary>
+    private static bool IsTransient(Polly.Outcome<HttpResponseMessage> outcome) =>
+        WorkflowFetcher.RefusalIn(outcome.Exception) is null && HttpClientResiliencePredicates.IsTransient(outcome);
 
     /// <summary>The executor pool that claims and runs queued runs, with its reconciler and wake-up listener.</summary>
     public static IServiceCollection AddWesExecutorPool(this IServiceCollection services)

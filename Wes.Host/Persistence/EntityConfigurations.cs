@@ -22,6 +22,10 @@ internal sealed class RunConfiguration : IEntityTypeConfiguration<Run>
         builder.Property(r => r.EndedAt).HasColumnName("ended_at");
         builder.Property(r => r.UpdatedAt).HasColumnName("updated_at");
         builder.Property(r => r.Provider).HasColumnName("provider").HasMaxLength(32);
+        builder.Property(r => r.Owner).HasColumnName("owner").HasMaxLength(200);
+        // Listing a user's runs newest first, and counting a user's QUEUED runs at each submission.
+        builder.HasIndex(r => new { r.Owner, r.Seq });
+        builder.HasIndex(r => new { r.Owner, r.State });
         builder.Property(r => r.WorkflowType).HasColumnName("workflow_type").HasMaxLength(32);
         builder.Property(r => r.WorkflowTypeVersion).HasColumnName("workflow_type_version").HasMaxLength(32);
         builder.Property(r => r.WorkflowUrl).HasColumnName("workflow_url");

@@ -30,6 +30,9 @@ public interface IRunDatabase
 
     /// <summary>Sends a notification that is delivered when the transaction commits (PostgreSQL only).</summary>
     Task NotifyAsync(DbConnection connection, DbTransaction transaction, string channel, string payload, CancellationToken cancellationToken);
+
+    /// <summary>Serialises the transactions that take the same key, until they end (a check-then-insert on one owner's runs).</summary>
+    Task LockSubmitterAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken);
 }
 
 public static class NotifyChannels
@@ -76,6 +79,10 @@ public sealed class SqliteRunDatabase : IRunDatabase
 
     public Task NotifyAsync(DbConnection connection, DbTransaction transaction, string channel, string payload, CancellationToken cancellationToken) =>
         Task.CompletedTask;
+
+    // Every write transaction already holds the database's one write lock (BEGIN IMMEDIATE).
+    public Task LockSubmitterAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
 }
 
 public sealed class PostgresRunDatabase(NpgsqlDataSource dataSource) : IRunDatabase
@@ -101,4 +108,8 @@ public sealed class PostgresRunDatabase(NpgsqlDataSource dataSource) : IRunDatab
 
     public Task NotifyAsync(DbConnection connection, DbTransaction transaction, string channel, string payload, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_notify(@channel, @payload)", new { channel, payload }, transaction, cancellationToken: cancellationToken));
+
+    // Released at commit or rollback; a hash collision between two keys only makes them wait for each other.
+    public Task LockSubmitterAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken) =>
+        connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(hashtext(@key))", new { key }, transaction, cancellationToken: cancellationToken));
 }

@@ -16,7 +16,7 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
     public const string PipelineName = "database";
 
     private const string RunColumns =
-        "seq, run_id, state, submitted_at, started_at, ended_at, updated_at, provider, workflow_type, " +
+        "seq, run_id, state, submitted_at, started_at, ended_at, updated_at, provider, owner, workflow_type, " +
         "workflow_type_version, workflow_url, engine, engine_version, attempt, not_before, lease_owner, lease_expires_at, " +
         "engine_pid, exit_code, error_message, cmd_json, outputs_json, request_json, tags_json, system_logs_json";
 
@@ -30,15 +30,27 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public Task InsertAsync(Run run, string actor, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Inserts a QUEUED run unless its owner already has <paramref name="maxQueued"/> QUEUED runs; answers whether it
+    /// was inserted. The count and the insert share one transaction, and submissions of one owner are serialised
+    /// (SQLite's write lock, a PostgreSQL advisory lock), so concurrent submissions cannot overshoot the limit.
+    /// </summary>
+    public Task<bool> InsertAsync(Run run, string actor, int maxQueued, CancellationToken cancellationToken) =>
         InTransactionAsync(async (connection, transaction, ct) =>
         {
+            await database.LockSubmitterAsync(connection, transaction, "wes-submit:" + run.Owner, ct);
+            if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                    QueuedByOwnerSql(run.Owner), new { owner = run.Owner }, transaction, cancellationToken: ct)) >= maxQueued)
+            {
+                return false;
+            }
+
             run.UpdatedAt = run.SubmittedAt;
             run.Seq = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 """
-                INSERT INTO runs (run_id, state, submitted_at, updated_at, provider, workflow_type, workflow_type_version,
+                INSERT INTO runs (run_id, state, submitted_at, updated_at, provider, owner, workflow_type, workflow_type_version,
                                   workflow_url, engine, engine_version, attempt, request_json, tags_json, system_logs_json)
-                VALUES (@RunId, @State, @SubmittedAt, @UpdatedAt, @Provider, @WorkflowType, @WorkflowTypeVersion,
+                VALUES (@RunId, @State, @SubmittedAt, @UpdatedAt, @Provider, @Owner, @WorkflowType, @WorkflowTypeVersion,
                         @WorkflowUrl, @Engine, @EngineVersion, 0, @RequestJson, @TagsJson, @SystemLogsJson)
                 RETURNING seq
                 """, run, transaction, cancellationToken: ct));
@@ -46,6 +58,19 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             await database.NotifyAsync(connection, transaction, NotifyChannels.Runs, run.RunId, ct);
             return true;
         }, cancellationToken);
+
+    /// <summary>QUEUED runs of one owner (null: the runs submitted with authentication off).</summary>
+    public Task<long> CountQueuedAsync(string? owner, CancellationToken cancellationToken) =>
+        QueryAsync((connection, ct) => connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            QueuedByOwnerSql(owner), new { owner }, cancellationToken: ct)), cancellationToken);
+
+    /// <summary>Whether the run exists, and whom it belongs to.</summary>
+    public Task<RunOwnership?> GetOwnershipAsync(string runId, CancellationToken cancellationToken) =>
+        QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<RunOwnership>(new CommandDefinition(
+            "SELECT run_id, owner FROM runs WHERE run_id = @runId", new { runId }, cancellationToken: ct)), cancellationToken);
+
+    private static string QueuedByOwnerSql(string? owner) =>
+        $"SELECT COUNT(*) FROM runs WHERE {(owner is null ? "owner IS NULL" : "owner = @owner")} AND state = 'QUEUED'";
 
     public Task<Run?> GetAsync(string runId, CancellationToken cancellationToken) =>
         QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<Run>(new CommandDefinition(
@@ -58,14 +83,17 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
         return state is null ? null : RunStateNames.ParseWes(state);
     }
 
-    /// <summary>Newest first, keyset-paged on the insertion sequence so inserts never shift a page.</summary>
-    public Task<IReadOnlyList<Run>> ListAsync(long? beforeSeq, int limit, CancellationToken cancellationToken) =>
+    /// <summary>
+    /// Newest first, keyset-paged on the insertion sequence so inserts never shift a page; only
+    /// <paramref name="owner"/>'s runs when one is given.
+    /// </summary>
+    public Task<IReadOnlyList<Run>> ListAsync(long? beforeSeq, int limit, string? owner, CancellationToken cancellationToken) =>
         QueryListAsync<Run>(
-            """
+            $"""
             SELECT seq, run_id, state, started_at, ended_at, tags_json FROM runs
-            WHERE @beforeSeq IS NULL OR seq < @beforeSeq
+            WHERE (@beforeSeq IS NULL OR seq < @beforeSeq){(owner is null ? "" : " AND owner = @owner")}
             ORDER BY seq DESC LIMIT @limit
-            """, new { beforeSeq, limit }, cancellationToken);
+            """, new { beforeSeq, limit, owner }, cancellationToken);
 
     public async Task<IReadOnlyDictionary<RunState, long>> CountByStateAsync(CancellationToken cancellationToken)
     {

@@ -38,6 +38,8 @@ public sealed class LocalProvider(
         string workflowPath;
         try
         {
+            // An earlier attempt's workflow may have left a link where the params file goes; it is removed, not written through.
+            File.Delete(workspace.ParamsPath);
             Directory.CreateDirectory(workspace.OutputsDir);
             Directory.CreateDirectory(workspace.TmpDir);
             Directory.CreateDirectory(workspace.EngineDir);

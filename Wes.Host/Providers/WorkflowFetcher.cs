@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
+using Wes.Execution;
+using Wes.Security;
 
 namespace Wes.Providers;
 
@@ -33,7 +35,8 @@ public sealed class WorkflowFetcher(IHttpClientFactory httpClients, IOptions<Wes
             }
 
             await using var source = await response.Content.ReadAsStreamAsync(timeout.Token);
-            await using var file = File.Create(target);
+            // A link left in the folder by an earlier attempt is replaced, never written through.
+            await using var file = SafeFiles.CreateNew(target);
             var buffer = new byte[81920];
             long total = 0;
             int read;
@@ -59,10 +62,28 @@ public sealed class WorkflowFetcher(IHttpClientFactory httpClients, IOptions<Wes
         {
             throw new WorkflowFetchException($"Could not download workflow_url {url}: {ex.Message}", ex);
         }
+        catch (HttpRequestException ex) when (RefusalIn(ex) is { } refusal)
+        {
+            throw new WorkflowFetchException($"Refused to download workflow_url {url}: {refusal.Message}", ex);
+        }
         catch (HttpRequestException ex)
         {
             throw new WorkflowFetchException($"Could not download workflow_url {url}: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>The address policy's refusal somewhere in an exception chain (the HTTP handler wraps it).</summary>
+    public static FetchRefusedException? RefusalIn(Exception? exception)
+    {
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is FetchRefusedException refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
     }
 
     private static WorkflowFetchException TooLarge(Uri url, long limit) =>

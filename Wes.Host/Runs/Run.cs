@@ -11,6 +11,9 @@ public sealed class Run
     public long? EndedAt { get; set; }
     public long UpdatedAt { get; set; }
     public string Provider { get; set; } = "";
+
+    /// <summary>The user who submitted the run; null when authentication was off (such runs are visible to admins only once it is on).</summary>
+    public string? Owner { get; set; }
     public string WorkflowType { get; set; } = "";
     public string WorkflowTypeVersion { get; set; } = "";
     public string WorkflowUrl { get; set; } = "";
@@ -33,6 +36,9 @@ public sealed class Run
 
     public RunState RunState => RunStateNames.ParseWes(State);
 }
+
+/// <summary>A run's owner, read on its own for the access check of every run-scoped request.</summary>
+public sealed record RunOwnership(string RunId, string? Owner);
 
 /// <summary>One row of the append-only history of a run's state changes.</summary>
 public sealed class RunStateChange

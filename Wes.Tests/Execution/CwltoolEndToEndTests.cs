@@ -11,7 +11,10 @@ namespace Wes.Tests.Execution;
 /// <summary>Real cwltool runs through the whole server: submit, execute, record, read back.</summary>
 public sealed class CwltoolEndToEndTests : IDisposable
 {
-    private readonly WesApplicationFactory _factory = new(provider: "Local", workers: 2);
+    /// <summary>The download tests serve workflows from 127.0.0.1, which the server only fetches from when allowed.</summary>
+    private static readonly Dictionary<string, string?> AllowLoopbackFetch = new() { ["Wes:Fetch:AllowedHosts"] = "127.0.0.1" };
+
+    private readonly WesApplicationFactory _factory = new(provider: "Local", workers: 2, settings: AllowLoopbackFetch);
     private readonly WesClient _client;
 
     public CwltoolEndToEndTests() => _client = _factory.CreateWesClient();
@@ -143,7 +146,8 @@ public sealed class CwltoolEndToEndTests : IDisposable
     [Fact]
     public async Task OversizedDownload_EndsSystemErrorSayingWhy()
     {
-        using var factory = new WesApplicationFactory(provider: "Local", workers: 1, settings: new Dictionary<string, string?> { ["Wes:WorkflowDownloadMaxBytes"] = "16" });
+        using var factory = new WesApplicationFactory(provider: "Local", workers: 1,
+            settings: new Dictionary<string, string?>(AllowLoopbackFetch) { ["Wes:WorkflowDownloadMaxBytes"] = "16" });
         using var client = factory.CreateWesClient();
         using var server = new LocalHttpServer(new string('x', 1000));
         var runId = await client.SubmitAsync(new RunRequestBuilder().WithoutAttachments().With("workflow_url", server.BaseUrl + "big.cwl"));

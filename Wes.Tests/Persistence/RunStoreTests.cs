@@ -34,7 +34,7 @@ public abstract class RunStoreContract : IDisposable
     public async Task Transition_ChangesOnlyFromTheExpectedStateAndWritesHistory()
     {
         var run = RunBuilder.Queued();
-        await _store.InsertAsync(run, "test", CancellationToken.None);
+        await _store.InsertAsync(run, "test", int.MaxValue, CancellationToken.None);
 
         var wrongFrom = await _store.TransitionAsync(run.RunId, RunState.Running, RunState.Complete, TransitionChanges.None, "test", "t", CancellationToken.None);
         var right = await _store.TransitionAsync(run.RunId, RunState.Queued, RunState.Canceled, TransitionChanges.None, "test", "t", CancellationToken.None);
@@ -53,7 +53,7 @@ public abstract class RunStoreContract : IDisposable
     public async Task Transition_NotInTheTableIsAProgrammingError()
     {
         var run = RunBuilder.Queued();
-        await _store.InsertAsync(run, "test", CancellationToken.None);
+        await _store.InsertAsync(run, "test", int.MaxValue, CancellationToken.None);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             _store.TransitionAsync(run.RunId, RunState.Queued, RunState.Complete, TransitionChanges.None, "test", "t", CancellationToken.None));
@@ -64,7 +64,7 @@ public abstract class RunStoreContract : IDisposable
     public async Task Transition_IsFencedByTheLeaseOwner()
     {
         var run = RunBuilder.Queued();
-        await _store.InsertAsync(run, "test", CancellationToken.None);
+        await _store.InsertAsync(run, "test", int.MaxValue, CancellationToken.None);
         var claimed = await _store.TryClaimNextAsync("owner-a", TimeSpan.FromMinutes(1), CancellationToken.None);
 
         var stranger = await _store.TransitionAsync(run.RunId, RunState.Initializing, RunState.Running,
@@ -82,7 +82,7 @@ public abstract class RunStoreContract : IDisposable
     public async Task SystemLogs_AccumulateAcrossTransitions()
     {
         var run = RunBuilder.Queued();
-        await _store.InsertAsync(run, "test", CancellationToken.None);
+        await _store.InsertAsync(run, "test", int.MaxValue, CancellationToken.None);
         await _store.TryClaimNextAsync("a", TimeSpan.FromMinutes(1), CancellationToken.None);
         await _store.TransitionAsync(run.RunId, RunState.Initializing, RunState.Queued, new TransitionChanges { SystemLog = "first" }, "a", "t", CancellationToken.None);
         await _store.TryClaimNextAsync("b", TimeSpan.FromMinutes(1), CancellationToken.None);
@@ -102,7 +102,7 @@ public abstract class RunStoreContract : IDisposable
         const int claimers = 8;
         for (var i = 0; i < runs; i++)
         {
-            await _store.InsertAsync(RunBuilder.Queued(), "test", CancellationToken.None);
+            await _store.InsertAsync(RunBuilder.Queued(), "test", int.MaxValue, CancellationToken.None);
         }
 
         var claimed = new ConcurrentBag<(string Owner, string RunId)>();
@@ -118,6 +118,44 @@ public abstract class RunStoreContract : IDisposable
         Assert.Equal(runs, claimed.Select(c => c.RunId).Distinct().Count());
         var counts = await _store.CountByStateAsync(CancellationToken.None);
         Assert.Equal(runs, counts[RunState.Initializing]);
+    }
+
+    [Fact]
+    public async Task ConcurrentSubmissions_NeverPassTheOwnersQueuedLimit()
+    {
+        const int limit = 3;
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(() =>
+            _store.InsertAsync(Owned("alice"), "test", limit, CancellationToken.None))));
+
+        Assert.Equal(limit, results.Count(inserted => inserted));
+        Assert.Equal(limit, await _store.CountQueuedAsync("alice", CancellationToken.None));
+        Assert.True(await _store.InsertAsync(Owned("bob"), "test", limit, CancellationToken.None));
+        Assert.True(await _store.InsertAsync(Owned(null), "test", limit, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task List_FiltersByOwnerAndOwnershipIsReadBack()
+    {
+        var alice = Owned("alice");
+        var bob = Owned("bob");
+        var nobody = Owned(null);
+        foreach (var run in new[] { alice, bob, nobody })
+        {
+            await _store.InsertAsync(run, "test", int.MaxValue, CancellationToken.None);
+        }
+
+        Assert.Equal([alice.RunId], (await _store.ListAsync(null, 10, "alice", CancellationToken.None)).Select(r => r.RunId));
+        Assert.Equal(3, (await _store.ListAsync(null, 10, null, CancellationToken.None)).Count);
+        Assert.Equal("bob", (await _store.GetOwnershipAsync(bob.RunId, CancellationToken.None))!.Owner);
+        Assert.Null((await _store.GetOwnershipAsync(nobody.RunId, CancellationToken.None))!.Owner);
+        Assert.Null(await _store.GetOwnershipAsync("no-such-run", CancellationToken.None));
+    }
+
+    private static Run Owned(string? owner)
+    {
+        var run = RunBuilder.Queued();
+        run.Owner = owner;
+        return run;
     }
 }
 

@@ -137,6 +137,8 @@ public sealed class HostProcess : IDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["Logging__LogLevel__Default"] = "Information";
+        // Tests poll far faster than a real client; the rate limit has tests of its own.
+        start.Environment["WES_RATE_LIMIT"] = "0";
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

@@ -34,6 +34,8 @@ public sealed class WesApplicationFactory : WebApplicationFactory<Program>
             // One attempt unless a test is about retries, so a failure shows as it is.
             ["Wes:MaxAttempts"] = "1",
             ["Wes:Retry:BaseDelaySeconds"] = "0.05",
+            // Tests poll far faster than a real client; the rate limit has tests of its own.
+            ["Wes:Limits:RequestsPerSecond"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -44,7 +46,7 @@ public sealed class WesApplicationFactory : WebApplicationFactory<Program>
     public string DataDir { get; }
     public string RunsDir => Path.Combine(DataDir, "runs");
 
-    public WesClient CreateWesClient(string basePath = "/ga4gh/wes/v1") => new(CreateClient(), basePath);
+    public WesClient CreateWesClient(string basePath = "/ga4gh/wes/v1", string? token = null) => new(CreateClient().WithBearer(token), basePath);
 
     public T Service<T>() where T : notnull => Services.GetRequiredService<T>();
 

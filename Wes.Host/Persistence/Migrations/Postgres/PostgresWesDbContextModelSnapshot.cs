@@ -122,6 +122,11 @@ namespace Wes.Persistence.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("outputs_json");
 
+                    b.Property<string>("Owner")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("owner");
+
                     b.Property<string>("Provider")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -187,6 +192,10 @@ namespace Wes.Persistence.Migrations.Postgres
 
                     b.HasIndex("RunId")
                         .IsUnique();
+
+                    b.HasIndex("Owner", "Seq");
+
+                    b.HasIndex("Owner", "State");
 
                     b.HasIndex("State", "Seq");
 

@@ -115,6 +115,11 @@ namespace Wes.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("outputs_json");
 
+                    b.Property<string>("Owner")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("owner");
+
                     b.Property<string>("Provider")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -180,6 +185,10 @@ namespace Wes.Persistence.Migrations.Sqlite
 
                     b.HasIndex("RunId")
                         .IsUnique();
+
+                    b.HasIndex("Owner", "Seq");
+
+                    b.HasIndex("Owner", "State");
 
                     b.HasIndex("State", "Seq");
 
