@@ -55,6 +55,11 @@ public static class InputFileRules
 
     private static IEnumerable<string> FileReferenceProblems(string reference, IReadOnlyList<string> allowedRoots, string where)
     {
+        if (HasControlCharacter(reference))
+        {
+            return [ControlCharacterProblem(where)];
+        }
+
         if (FileUrls.LocalPath(reference) is { } local)
         {
             return Maybe(ServerPathProblem(reference, local, allowedRoots, where));
@@ -80,6 +85,12 @@ public static class InputFileRules
 
     private static string? ServerPathProblem(string reference, string localPath, IReadOnlyList<string> allowedRoots, string where)
     {
+        // A NUL cannot be part of a file name; the path APIs would throw on it.
+        if (HasControlCharacter(localPath))
+        {
+            return ControlCharacterProblem(where);
+        }
+
         if (allowedRoots.Count == 0)
         {
             return $"{where}: '{reference}' is a file on the server, and this server allows none (WES_ALLOWED_FILE_ROOTS is empty); attach the file or give an http(s) URL.";
@@ -95,6 +106,11 @@ public static class InputFileRules
             ? null
             : $"{where}: '{reference}' is outside the folders this server allows inputs from ({string.Join(", ", allowedRoots)}).";
     }
+
+    private static bool HasControlCharacter(string reference) =>
+        reference.Any(char.IsControl) || Uri.UnescapeDataString(reference).Any(char.IsControl);
+
+    private static string ControlCharacterProblem(string where) => $"{where}: a file reference contains a NUL or control character.";
 
     private static IEnumerable<string> Maybe(string? problem) => problem is null ? [] : [problem];
 }

@@ -144,6 +144,8 @@ public static class HostileRequestCorpus
             Url(url, url);
         }
 
+        JsonBody("NUL in an input File location", WithField("workflow_params", "{\"in\": {\"class\": \"File\", \"location\": \"a\\u0000b.txt\"}}"));
+        JsonBody("encoded NUL in a file:// input", WithField("workflow_params", "{\"in\": \"file:///tmp/a%00b\"}"));
         JsonBody("input File location on the metadata address", WithField("workflow_params", "{\"in\": {\"class\": \"File\", \"location\": \"http://169.254.169.254/latest/meta-data/iam\"}}"));
         JsonBody("input Directory path on loopback", WithField("workflow_params", "{\"in\": [{\"class\": \"Directory\", \"path\": \"http://127.0.0.1:2375/containers\"}]}"));
         JsonBody("input secondary file on a private address", WithField("workflow_params", "{\"in\": {\"class\": \"File\", \"location\": \"https://example.com/a\", \"secondaryFiles\": [{\"class\": \"File\", \"location\": \"http://10.0.0.5/b\"}]}}"));
