@@ -13,45 +13,11 @@ public static class InputFileRules
 {
     private const string RunFolder = "/wes-run/exe";
 
-    public static IEnumerable<string> Problems(JsonNode? node, IReadOnlyList<string> allowedRoots, string where = "workflow_params")
-    {
-        switch (node)
-        {
-            case JsonObject obj:
-                var isCwlFile = obj["class"] is JsonValue c && c.TryGetValue<string>(out var cls) && cls is "File" or "Directory";
-                foreach (var (key, child) in obj)
-                {
-                    var path = $"{where}.{key}";
-                    var problems = isCwlFile && key is "location" or "path" && child is JsonValue v && v.TryGetValue<string>(out var reference)
-                        ? FileReferenceProblems(reference, allowedRoots, path)
-                        : Problems(child, allowedRoots, path);
-                    foreach (var problem in problems)
-                    {
-                        yield return problem;
-                    }
-                }
-
-                break;
-            case JsonArray array:
-                for (var i = 0; i < array.Count; i++)
-                {
-                    foreach (var problem in Problems(array[i], allowedRoots, $"{where}[{i}]"))
-                    {
-                        yield return problem;
-                    }
-                }
-
-                break;
-            case JsonValue value when value.TryGetValue<string>(out var text) && FileUrls.LocalPath(text) is { } local:
-                // Outside CWL File objects only file:// URLs are taken for files; other text is the workflow's business.
-                if (ServerPathProblem(text, local, allowedRoots, where) is { } outside)
-                {
-                    yield return outside;
-                }
-
-                break;
-        }
-    }
+    public static IEnumerable<string> Problems(JsonNode? node, IReadOnlyList<string> allowedRoots, string where = "workflow_params") =>
+        WorkflowParamsStrings.In(node, where).SelectMany(text => text.IsCwlFileReference
+            ? FileReferenceProblems(text.Value, allowedRoots, text.Where)
+            // Outside CWL File objects only file:// URLs are taken for files; other text is the workflow's business.
+            : FileUrls.LocalPath(text.Value) is { } local ? Maybe(ServerPathProblem(text.Value, local, allowedRoots, text.Where)) : []);
 
     private static IEnumerable<string> FileReferenceProblems(string reference, IReadOnlyList<string> allowedRoots, string where)
     {

@@ -28,8 +28,8 @@ public static class FetchUrlRules
 
     /// <summary>The http(s) locations of CWL File and Directory inputs, which the engine downloads before the run.</summary>
     public static IEnumerable<string> InputUrlProblems(JsonObject? workflowParams, OutboundAddressPolicy policy) =>
-        from reference in FileReferences(workflowParams, "workflow_params")
-        where TryHttpUrl(reference.Value, out _)
+        from reference in Api.WorkflowParamsStrings.In(workflowParams)
+        where reference.IsCwlFileReference && TryHttpUrl(reference.Value, out _)
         let refusal = policy.LiteralHostRefusal(new Uri(reference.Value))
         where refusal is not null
         select Refused(reference.Where, refusal);
@@ -39,15 +39,4 @@ public static class FetchUrlRules
 
     private static bool TryHttpUrl(string text, out Uri uri) =>
         Uri.TryCreate(text, UriKind.Absolute, out uri!) && !text.StartsWith('/') && uri.Scheme is "http" or "https";
-
-    private static IEnumerable<(string Where, string Value)> FileReferences(JsonNode? node, string where) => node switch
-    {
-        JsonObject obj => obj
-            .Where(_ => obj["class"] is JsonValue type && type.TryGetValue<string>(out var name) && name is "File" or "Directory")
-            .Where(p => p.Key is "location" or "path" && p.Value is JsonValue v && v.TryGetValue<string>(out _))
-            .Select(p => ($"{where}.{p.Key}", p.Value!.GetValue<string>()))
-            .Concat(obj.SelectMany(p => FileReferences(p.Value, $"{where}.{p.Key}"))),
-        JsonArray array => array.SelectMany((item, i) => FileReferences(item, $"{where}[{i}]")),
-        _ => [],
-    };
 }
