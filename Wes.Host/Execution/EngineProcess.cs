@@ -67,7 +67,7 @@ public static partial class EngineProcess
         return new ProcessOutcome(process.ExitCode, killed);
     }
 
-    /// <summary>Kills a process group left by an earlier executor on this host (after a crash), if it still exists.</summary>
+    /// <summary>Kills an engine's process group and tree left by an earlier executor on this host (after a crash), if it still exists.</summary>
     public static void KillOrphanedGroup(int pid, string mustMention)
     {
         try
@@ -75,7 +75,10 @@ public static partial class EngineProcess
             var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
             if (cmdline.Contains(mustMention, StringComparison.Ordinal))
             {
+                // The whole tree, not just the group: some engines start each job in a session of its own.
+                var tree = ProcessTree.Descendants(pid);
                 KillGroup(pid, SigKill);
+                ProcessTree.KillSurvivors(tree);
             }
         }
         catch (IOException)
