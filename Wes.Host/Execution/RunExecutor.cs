@@ -236,7 +236,7 @@ public sealed class RunExecutor(
                 stopSwitch.Stop(StopReason.CancelRequested);
             }
 
-            await store.UpsertTasksAsync(runId, provider.ReadTasks(request), stop);
+            await store.UpsertTasksAsync(runId, identity.Id, provider.ReadTasks(request), stop);
         }
         catch (Exception ex) when (ex is IOException or System.Data.Common.DbException)
         {
@@ -275,6 +275,6 @@ public sealed class RunExecutor(
             ];
         }
 
-        await store.UpsertTasksAsync(run.RunId, tasks, CancellationToken.None);
+        await store.UpsertTasksAsync(run.RunId, identity.Id, tasks, CancellationToken.None);
     }
 }

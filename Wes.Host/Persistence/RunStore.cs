@@ -212,7 +212,8 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             new { runId }, cancellationToken);
 
     /// <summary>Inserts or refreshes the engine's step records for a run, keyed by task id.</summary>
-    public Task UpsertTasksAsync(string runId, IReadOnlyList<RunTask> tasks, CancellationToken cancellationToken)
+    /// <remarks>Fenced like every other executor write: nothing is recorded unless <paramref name="leaseOwner"/> still holds the run.</remarks>
+    public Task UpsertTasksAsync(string runId, string leaseOwner, IReadOnlyList<RunTask> tasks, CancellationToken cancellationToken)
     {
         if (tasks.Count == 0)
         {
@@ -224,17 +225,22 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             task.RunId = runId;
         }
 
+        var rows = tasks.Select(task => new
+        {
+            task.RunId, task.TaskId, task.Name, task.CmdJson, task.StartTime, task.EndTime, task.ExitCode, task.SystemLogsJson, leaseOwner,
+        });
         return InTransactionAsync((connection, transaction, ct) => connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO run_tasks (run_id, task_id, name, cmd_json, start_time, end_time, exit_code, system_logs_json)
-            VALUES (@RunId, @TaskId, @Name, @CmdJson, @StartTime, @EndTime, @ExitCode, @SystemLogsJson)
+            SELECT @RunId, @TaskId, @Name, @CmdJson, @StartTime, @EndTime, @ExitCode, @SystemLogsJson
+            WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = @RunId AND lease_owner = @leaseOwner)
             ON CONFLICT (run_id, task_id) DO UPDATE SET
                 name = excluded.name, cmd_json = COALESCE(excluded.cmd_json, run_tasks.cmd_json),
                 start_time = COALESCE(run_tasks.start_time, excluded.start_time),
                 end_time = COALESCE(excluded.end_time, run_tasks.end_time),
                 exit_code = COALESCE(excluded.exit_code, run_tasks.exit_code),
                 system_logs_json = COALESCE(excluded.system_logs_json, run_tasks.system_logs_json)
-            """, tasks, transaction, cancellationToken: ct)), cancellationToken);
+            """, rows, transaction, cancellationToken: ct)), cancellationToken);
     }
 
     public Task<IReadOnlyList<RunTask>> ListTasksAsync(string runId, long? afterId, int limit, CancellationToken cancellationToken) =>

@@ -170,7 +170,8 @@ public sealed class RunFilesTests : IDisposable
     {
         var runId = await _client.SubmitAsync(new RunRequestBuilder());
         var store = _factory.Service<RunStore>();
-        await store.UpsertTasksAsync(runId, [new RunTask { TaskId = "step/1", Name = "step" }, new RunTask { TaskId = "sneaky", Name = "sneaky" }], CancellationToken.None);
+        await store.TryClaimNextAsync("test-executor", TimeSpan.FromMinutes(5), CancellationToken.None);
+        await store.UpsertTasksAsync(runId, "test-executor", [new RunTask { TaskId = "step/1", Name = "step" }, new RunTask { TaskId = "sneaky", Name = "sneaky" }], CancellationToken.None);
         var workspace = new Wes.Execution.RunWorkspace(_factory.RunsDir, runId);
         var log = Path.Combine(workspace.Root, "exe", "step.log");
         Directory.CreateDirectory(Path.GetDirectoryName(log)!);

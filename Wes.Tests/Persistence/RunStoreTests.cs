@@ -79,6 +79,24 @@ public abstract class RunStoreContract : IDisposable
     }
 
     [Fact]
+    public async Task Tasks_AreRecordedOnlyByTheExecutorHoldingTheRun()
+    {
+        var run = RunBuilder.Queued();
+        await _store.InsertAsync(run, "test", int.MaxValue, CancellationToken.None);
+        await _store.TryClaimNextAsync("owner-a", TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        await _store.UpsertTasksAsync(run.RunId, "owner-b", [new RunTask { TaskId = "stale", Name = "from a lost executor" }], CancellationToken.None);
+        await _store.UpsertTasksAsync(run.RunId, "owner-a", [new RunTask { TaskId = "step", Name = "step", ExitCode = 0 }], CancellationToken.None);
+        await _store.UpsertTasksAsync(run.RunId, "owner-a", [new RunTask { TaskId = "step", Name = "step", EndTime = 5 }], CancellationToken.None);
+
+        var tasks = await _store.ListTasksAsync(run.RunId, null, 10, CancellationToken.None);
+        var step = Assert.Single(tasks);
+        Assert.Equal("step", step.TaskId);
+        Assert.Equal(0, step.ExitCode);
+        Assert.Equal(5, step.EndTime);
+    }
+
+    [Fact]
     public async Task SystemLogs_AccumulateAcrossTransitions()
     {
         var run = RunBuilder.Queued();
