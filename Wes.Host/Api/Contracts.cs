@@ -94,10 +94,6 @@ public sealed record ServiceInfo
     public string? ContactUrl { get; init; }
     [JsonPropertyName("documentationUrl")]
     public string? DocumentationUrl { get; init; }
-    [JsonPropertyName("createdAt")]
-    public string? CreatedAt { get; init; }
-    [JsonPropertyName("updatedAt")]
-    public string? UpdatedAt { get; init; }
     public string? Environment { get; init; }
     public required string Version { get; init; }
     public required IReadOnlyDictionary<string, WorkflowTypeVersion> WorkflowTypeVersions { get; init; }

@@ -16,7 +16,7 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
     /// <summary>In UTF-8 bytes: with the run directory in front, the path stays well inside PATH_MAX (4096).</summary>
     public const int MaxAttachmentNameLength = 1024;
 
-    public RunSubmissionValidator(IOptions<WesOptions> options)
+    public RunSubmissionValidator(IOptions<WesOptions> options, OutboundAddressPolicy fetchPolicy)
     {
         RuleForEach(s => s.ReadErrors).Must(_ => false).WithMessage((_, error) => error);
 
@@ -64,7 +64,6 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
         });
 
         // Where the server, or the engine on its behalf, will connect: no credentials, no refused address literal.
-        var fetchPolicy = new OutboundAddressPolicy(options);
         RuleFor(s => s.WorkflowUrl).Custom((url, context) => AddAll(context, "workflow_url", FetchUrlRules.WorkflowUrlProblems(url ?? "", fetchPolicy)));
         RuleFor(s => s.WorkflowParams).Custom((field, context) => AddAll(context, "workflow_params", FetchUrlRules.InputUrlProblems(field.Value, fetchPolicy)));
     }

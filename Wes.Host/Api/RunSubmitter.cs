@@ -20,8 +20,7 @@ public sealed class RunSubmitter(
     RunStore store, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, IValidator<RunSubmission> validator,
     RunSignal signal, IOptions<WesOptions> options, TimeProvider clock)
 {
-    private readonly IExecutionProvider _provider = providers.First(p =>
-        string.Equals(p.Name, options.Value.DefaultProvider, StringComparison.OrdinalIgnoreCase));
+    private readonly IExecutionProvider _provider = ExecutionProviders.Default(providers, options.Value);
 
     public async Task<string> SubmitAsync(RunSubmission submission, WesCaller caller, CancellationToken cancellationToken)
     {
@@ -116,7 +115,7 @@ public sealed class RunSubmitter(
 
             await using (var file = new FileStream(staging.RequestPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, true))
             {
-                await JsonSerializer.SerializeAsync(file, JsonDocument.Parse(requestJson).RootElement, cancellationToken: cancellationToken);
+                await file.WriteAsync(System.Text.Encoding.UTF8.GetBytes(requestJson), cancellationToken);
                 file.Flush(flushToDisk: true);
             }
 

@@ -22,14 +22,15 @@ public sealed class RunViews(IOptions<WesOptions> options)
         var path = (request.PathBase + request.Path).Value ?? "";
         var cut = path.IndexOf("/runs", StringComparison.Ordinal);
         var prefix = cut >= 0 ? path[..cut] : path[..Math.Max(0, path.LastIndexOf('/'))];
-        var origin = string.IsNullOrWhiteSpace(options.Value.PublicBaseUrl)
-            ? $"{request.Scheme}://{request.Host}"
-            : options.Value.PublicBaseUrl.TrimEnd('/');
-        return origin + prefix;
+        return Origin(request) + prefix;
     }
 
+    /// <summary>Scheme and host of this server as clients reach it: WES_PUBLIC_BASE_URL, else the request's own.</summary>
+    public string Origin(HttpRequest request) =>
+        string.IsNullOrWhiteSpace(options.Value.PublicBaseUrl) ? $"{request.Scheme}://{request.Host}" : options.Value.PublicBaseUrl.TrimEnd('/');
+
     public static RunSummary Summary(Run run) =>
-        new(run.RunId, run.State, Time(run.StartedAt), Time(run.EndedAt), Tags(run.TagsJson));
+        new(run.RunId, run.State, Time(run.StartedAt), Time(run.EndedAt), run.ReadTags());
 
     public RunLog Log(Run run, HttpRequest request)
     {
@@ -110,7 +111,4 @@ public sealed class RunViews(IOptions<WesOptions> options)
 
     private static IReadOnlyList<string>? Strings(string? json) =>
         json is null ? null : JsonSerializer.Deserialize<string[]>(json);
-
-    private static IReadOnlyDictionary<string, string> Tags(string json) =>
-        JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
 }

@@ -25,18 +25,18 @@ public static class ServiceInfoEndpoints
 
     /// <summary>Engine versions are the ones read from the engines on this machine; state counts come from the database.</summary>
     private static async Task<Ok<ServiceInfo>> GetServiceInfoAsync(
-        HttpRequest request, RunStore store, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers,
-        IOptions<WesOptions> options, CancellationToken ct)
+        HttpRequest request, RunStore store, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, RunViews views,
+        TimeProvider clock, IOptions<WesOptions> options, CancellationToken ct)
     {
         var settings = options.Value;
-        var provider = providers.First(p => string.Equals(p.Name, settings.DefaultProvider, StringComparison.OrdinalIgnoreCase));
+        var provider = ExecutionProviders.Default(providers, settings);
         var available = await provider.GetEnginesAsync(ct);
         var counts = await store.CountByStateAsync(ct);
         // An executor that has not beaten for a whole lease is taken as gone.
         var executors = await store.ListExecutorsAsync(
-            DateTimeOffset.UtcNow.AddSeconds(-settings.LeaseSeconds).ToUnixTimeMilliseconds(), ct);
+            clock.GetUtcNow().AddSeconds(-settings.LeaseSeconds).ToUnixTimeMilliseconds(), ct);
         var info = settings.ServiceInfo;
-        var origin = string.IsNullOrWhiteSpace(settings.PublicBaseUrl) ? $"{request.Scheme}://{request.Host}" : settings.PublicBaseUrl.TrimEnd('/');
+        var origin = views.Origin(request);
         return TypedResults.Ok(new ServiceInfo
         {
             Id = info.Id,

@@ -71,12 +71,16 @@ public sealed class WesOptions
         string.IsNullOrWhiteSpace(Database) ? $"Data Source={Path.Combine(ResolvedDataDir, "wes.db")}" : Database;
 
     public Persistence.DatabaseKind DatabaseKind =>
-        DatabaseProvider?.Trim().ToUpperInvariant() switch
-        {
-            "POSTGRESQL" or "POSTGRES" or "NPGSQL" => Persistence.DatabaseKind.PostgreSql,
-            "SQLITE" => Persistence.DatabaseKind.Sqlite,
-            _ => ConnectionString.Contains("Host=", StringComparison.OrdinalIgnoreCase) ? Persistence.DatabaseKind.PostgreSql : Persistence.DatabaseKind.Sqlite,
-        };
+        ParseDatabaseProvider(DatabaseProvider) ??
+        (ConnectionString.Contains("Host=", StringComparison.OrdinalIgnoreCase) ? Persistence.DatabaseKind.PostgreSql : Persistence.DatabaseKind.Sqlite);
+
+    /// <summary>The database a WES_DATABASE_PROVIDER value names, or null if it names none.</summary>
+    public static Persistence.DatabaseKind? ParseDatabaseProvider(string? name) => name?.Trim().ToUpperInvariant() switch
+    {
+        "POSTGRESQL" or "POSTGRES" or "NPGSQL" => Persistence.DatabaseKind.PostgreSql,
+        "SQLITE" => Persistence.DatabaseKind.Sqlite,
+        _ => null,
+    };
 
     /// <summary>Run-level retries: how long a failed attempt waits before it is queued again.</summary>
     public RetryOptions Retry { get; set; } = new();

@@ -29,7 +29,7 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         Check(options.MaxPageSize is >= 1 and <= 10000, "Wes:MaxPageSize", "must be between 1 and 10000", options.MaxPageSize);
         Check(options.WorkflowDownloadMaxBytes > 0, "Wes:WorkflowDownloadMaxBytes", "must be positive", options.WorkflowDownloadMaxBytes);
         Check(options.WorkflowDownloadTimeoutSeconds > 0, "Wes:WorkflowDownloadTimeoutSeconds", "must be positive", options.WorkflowDownloadTimeoutSeconds);
-        Check(options.DatabaseProvider is null or "" || options.DatabaseProvider.Trim().ToUpperInvariant() is "SQLITE" or "POSTGRESQL" or "POSTGRES" or "NPGSQL",
+        Check(string.IsNullOrWhiteSpace(options.DatabaseProvider) || WesOptions.ParseDatabaseProvider(options.DatabaseProvider) is not null,
             "WES_DATABASE_PROVIDER (Wes:DatabaseProvider)", "must be Sqlite or PostgreSQL", options.DatabaseProvider);
         Check(options.Retry.On.All(state => state is "SYSTEM_ERROR" or "PREEMPTED" or "EXECUTOR_ERROR"),
             "Wes:Retry:On", "may only list SYSTEM_ERROR, PREEMPTED and EXECUTOR_ERROR", string.Join(",", options.Retry.On));

@@ -15,10 +15,8 @@ public sealed class Reconciler(
 {
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
     {
-        var owners = await store.ListLeaseOwnersAsync(cancellationToken);
-        var deadOwners = owners.Where(identity.IsDeadLocalOwner).ToArray();
         var settled = 0;
-        foreach (var run in await store.FindOrphanedAsync(deadOwners, cancellationToken))
+        foreach (var run in await store.FindOrphanedAsync(identity.IsDeadLocalOwner, cancellationToken))
         {
             if (run.LeaseOwner == identity.Id)
             {

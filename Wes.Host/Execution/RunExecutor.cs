@@ -69,14 +69,13 @@ public sealed class RunExecutor(
         }
 
         var state = RunState.Initializing;
+        string? commandJson = null;
         var request = new ExecutionRequest(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson, engine),
             async (pid, command) =>
             {
                 // 2. The engine is up: INITIALIZING -> RUNNING. A cancel that came in meanwhile wins.
-                var changes = new TransitionChanges
-                {
-                    EnginePid = pid, CmdJson = JsonSerializer.Serialize(command), RequireLeaseOwner = identity.Id,
-                };
+                commandJson = JsonSerializer.Serialize(command);
+                var changes = new TransitionChanges { EnginePid = pid, CmdJson = commandJson, RequireLeaseOwner = identity.Id };
                 if (await store.TransitionAsync(run.RunId, RunState.Initializing, RunState.Running, changes, identity.Id,
                         "engine started", CancellationToken.None) == TransitionOutcome.Changed)
                 {
@@ -113,7 +112,7 @@ public sealed class RunExecutor(
         }
 
         // 4. Record once: tasks first, then the one conditional state change that reports the outcome.
-        await RecordTasksAsync(run, request, provider, result);
+        await RecordTasksAsync(run, request, provider, result, commandJson);
         await RecordOutcomeAsync(run, state, result, stopSwitch.Reason);
     }
 
@@ -207,11 +206,12 @@ public sealed class RunExecutor(
     {
         var interval = TimeSpan.FromSeconds(Math.Min(2, options.Value.LeaseSeconds / 4));
         using var timer = new PeriodicTimer(interval, clock);
+        var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                await BeatAsync(runId, request, provider, stopSwitch, stop);
+                await BeatAsync(runId, request, provider, stopSwitch, recorded, stop);
             }
         }
         catch (OperationCanceledException)
@@ -220,8 +220,10 @@ public sealed class RunExecutor(
         }
     }
 
+    /// <param name="recorded">Each task as last written, so a beat writes only what changed since the one before.</param>
     private async Task BeatAsync(
-        string runId, ExecutionRequest request, IExecutionProvider provider, RunStopSwitch stopSwitch, CancellationToken stop)
+        string runId, ExecutionRequest request, IExecutionProvider provider, RunStopSwitch stopSwitch,
+        Dictionary<string, string> recorded, CancellationToken stop)
     {
         try
         {
@@ -236,7 +238,12 @@ public sealed class RunExecutor(
                 stopSwitch.Stop(StopReason.CancelRequested);
             }
 
-            await store.UpsertTasksAsync(runId, identity.Id, provider.ReadTasks(request), stop);
+            var changed = provider.ReadTasks(request)
+                .Select(task => (Task: task, Written: JsonSerializer.Serialize(task)))
+                .Where(t => !recorded.TryGetValue(t.Task.TaskId, out var before) || before != t.Written)
+                .ToList();
+            await store.UpsertTasksAsync(runId, identity.Id, changed.Select(t => t.Task).ToList(), stop);
+            changed.ForEach(t => recorded[t.Task.TaskId] = t.Written);
         }
         catch (Exception ex) when (ex is IOException or System.Data.Common.DbException)
         {
@@ -245,7 +252,7 @@ public sealed class RunExecutor(
         }
     }
 
-    private async Task RecordTasksAsync(Run run, ExecutionRequest request, IExecutionProvider provider, ExecutionResult result)
+    private async Task RecordTasksAsync(Run run, ExecutionRequest request, IExecutionProvider provider, ExecutionResult result, string? commandJson)
     {
         var tasks = provider.ReadTasks(request);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -259,16 +266,15 @@ public sealed class RunExecutor(
             }
         }
 
-        var current = await store.GetAsync(run.RunId, CancellationToken.None);
-        if (tasks.Count == 0 && current?.CmdJson is not null)
+        if (tasks.Count == 0 && commandJson is not null)
         {
             // The engine reported no steps: the engine process itself is the one task.
             tasks =
             [
                 new RunTask
                 {
-                    TaskId = "engine", Name = $"{run.Engine} {run.WorkflowUrl}", CmdJson = current.CmdJson,
-                    StartTime = current.StartedAt, EndTime = now,
+                    TaskId = "engine", Name = $"{run.Engine} {run.WorkflowUrl}", CmdJson = commandJson,
+                    StartTime = run.StartedAt, EndTime = now,
                     ExitCode = result.ExitCode,
                     SystemLogsJson = result.Message is null ? null : new JsonArray(result.Message).ToJsonString(),
                 },

@@ -35,7 +35,7 @@ public sealed class RunRetryPolicy(IOptions<WesOptions> options)
             return true;
         }
 
-        var tags = JsonSerializer.Deserialize<Dictionary<string, string>>(run.TagsJson) ?? [];
+        var tags = run.ReadTags();
         return outcome == RunState.ExecutorError &&
             tags.TryGetValue(ExecutorErrorTag, out var optIn) && optIn.Equals("true", StringComparison.OrdinalIgnoreCase);
     }

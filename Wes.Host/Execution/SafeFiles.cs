@@ -15,6 +15,13 @@ public static class SafeFiles
         return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize, useAsync: true);
     }
 
+    /// <summary>Writes <paramref name="text"/> to a file created afresh (see <see cref="CreateNew"/>).</summary>
+    public static async Task WriteTextAsync(string path, string text, CancellationToken cancellationToken)
+    {
+        await using var file = CreateNew(path);
+        await file.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text), cancellationToken);
+    }
+
     /// <summary>
     /// Opens <paramref name="relativePath"/> below <paramref name="folder"/> for reading, or returns null if it does not
     /// exist or is reached through a link. The check is made on the open file itself, so it cannot be raced.

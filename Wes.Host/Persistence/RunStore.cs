@@ -144,7 +144,6 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
                     exit_code = COALESCE(@ExitCode, exit_code),
                     outputs_json = COALESCE(@OutputsJson, outputs_json),
                     cmd_json = COALESCE(@CmdJson, cmd_json),
-                    engine_version = COALESCE(@EngineVersion, engine_version),
                     engine_pid = CASE WHEN @release THEN NULL ELSE COALESCE(@EnginePid, engine_pid) END,
                     error_message = COALESCE(@ErrorMessage, error_message),
                     system_logs_json = CASE WHEN @systemLog IS NULL THEN system_logs_json ELSE {database.AppendSystemLogSql} END,
@@ -158,7 +157,7 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
                 new
                 {
                     runId, from = from.ToWes(), to = to.ToWes(), now, terminal = to.IsTerminal(), release,
-                    systemLog = changes.SystemLog, changes.ExitCode, changes.OutputsJson, changes.CmdJson, changes.EngineVersion,
+                    systemLog = changes.SystemLog, changes.ExitCode, changes.OutputsJson, changes.CmdJson,
                     changes.EnginePid, changes.ErrorMessage, changes.RequireLeaseOwner, changes.UncountAttempt, changes.NotBefore,
                 }, transaction, cancellationToken: ct));
             if (affected == 0)
@@ -189,22 +188,15 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
         return state is null ? null : RunStateNames.ParseWes(state);
     }
 
-    /// <summary>Runs held by an executor whose lease has run out, or by one of <paramref name="deadOwners"/>.</summary>
-    public async Task<IReadOnlyList<Run>> FindOrphanedAsync(IReadOnlyCollection<string> deadOwners, CancellationToken cancellationToken)
+    /// <summary>Runs held by an executor whose lease has run out, or by one <paramref name="isDeadOwner"/> knows is gone.</summary>
+    public async Task<IReadOnlyList<Run>> FindOrphanedAsync(Func<string, bool> isDeadOwner, CancellationToken cancellationToken)
     {
-        // Held runs are few (at most every executor's workers), so the owner test runs here, in the same way on
-        // every database, rather than as a list parameter each provider binds differently.
+        // Held runs are few (at most every executor's workers), so the owner test runs here, the same on every database.
         var now = Now;
         var held = await QueryListAsync<Run>(
             $"SELECT {RunColumns} FROM runs WHERE state IN ('INITIALIZING', 'RUNNING', 'CANCELING') ORDER BY seq", null, cancellationToken);
-        return held.Where(run => run.LeaseOwner is null || run.LeaseExpiresAt < now || deadOwners.Contains(run.LeaseOwner)).ToList();
+        return held.Where(run => run.LeaseOwner is null || run.LeaseExpiresAt < now || isDeadOwner(run.LeaseOwner)).ToList();
     }
-
-    /// <summary>Lease owners of all runs currently held, so the reconciler can tell which of them are dead.</summary>
-    public Task<IReadOnlyList<string>> ListLeaseOwnersAsync(CancellationToken cancellationToken) =>
-        QueryListAsync<string>(
-            "SELECT DISTINCT lease_owner FROM runs WHERE lease_owner IS NOT NULL AND state IN ('INITIALIZING', 'RUNNING', 'CANCELING')",
-            null, cancellationToken);
 
     public Task<IReadOnlyList<RunStateChange>> GetHistoryAsync(string runId, CancellationToken cancellationToken) =>
         QueryListAsync<RunStateChange>(

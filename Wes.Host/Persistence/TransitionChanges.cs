@@ -6,7 +6,6 @@ public sealed record TransitionChanges
     public int? ExitCode { get; init; }
     public string? OutputsJson { get; init; }
     public string? CmdJson { get; init; }
-    public string? EngineVersion { get; init; }
     public int? EnginePid { get; init; }
     public string? ErrorMessage { get; init; }
 

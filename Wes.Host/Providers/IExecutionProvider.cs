@@ -38,3 +38,10 @@ public interface IExecutionProvider
     /// <summary>The run's tasks as the engine reports them so far.</summary>
     IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request);
 }
+
+public static class ExecutionProviders
+{
+    /// <summary>The provider new runs are submitted under (DEFAULT_WES_PROVIDER).</summary>
+    public static IExecutionProvider Default(IEnumerable<IExecutionProvider> providers, Configuration.WesOptions options) =>
+        providers.First(p => string.Equals(p.Name, options.DefaultProvider, StringComparison.OrdinalIgnoreCase));
+}

@@ -38,14 +38,13 @@ public sealed class LocalProvider(
         string workflowPath;
         try
         {
-            // An earlier attempt's workflow may have left a link where the params file goes; it is removed, not written through.
-            File.Delete(workspace.ParamsPath);
             Directory.CreateDirectory(workspace.OutputsDir);
             Directory.CreateDirectory(workspace.TmpDir);
             Directory.CreateDirectory(workspace.EngineDir);
             var submitted = JsonNode.Parse(await File.ReadAllTextAsync(workspace.RequestPath, stop))!.AsObject();
             var workflowParams = engine.PrepareParams(submitted["workflow_params"] as JsonObject ?? [], workspace);
-            await File.WriteAllTextAsync(workspace.ParamsPath, workflowParams.ToJsonString(), stop);
+            // An earlier attempt's workflow may have left a link where the params file goes; it is replaced, not written through.
+            await SafeFiles.WriteTextAsync(workspace.ParamsPath, workflowParams.ToJsonString(), stop);
             await engine.WriteSupportFilesAsync(workspace, stop);
             workflowPath = await ResolveWorkflowAsync(request.Run.WorkflowUrl, workspace, stop);
         }

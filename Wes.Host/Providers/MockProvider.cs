@@ -33,7 +33,7 @@ public sealed class MockProvider(
 
     public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken stop)
     {
-        var tags = JsonSerializer.Deserialize<Dictionary<string, string>>(request.Run.TagsJson) ?? [];
+        var tags = request.Run.ReadTags();
         var delay = tags.TryGetValue(DelayTag, out var text) && int.TryParse(text, CultureInfo.InvariantCulture, out var ms)
             ? Math.Max(0, ms)
             : options.Value.Mock.DelayMilliseconds;

@@ -35,6 +35,10 @@ public sealed class Run
     public string SystemLogsJson { get; set; } = "[]";
 
     public RunState RunState => RunStateNames.ParseWes(State);
+
+    /// <summary>The run's tags (stored as a JSON object of strings).</summary>
+    public Dictionary<string, string> ReadTags() =>
+        System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(TagsJson) ?? [];
 }
 
 /// <summary>A run's owner, read on its own for the access check of every run-scoped request.</summary>

@@ -59,7 +59,7 @@ public sealed partial class NextflowEngine : IWorkflowEngine
     {
         Directory.CreateDirectory(workspace.EngineDir);
         var config = $"trace {{\n    enabled = true\n    overwrite = true\n    raw = true\n    fields = '{TraceFields}'\n}}\n";
-        await File.WriteAllTextAsync(Path.Combine(workspace.EngineDir, ConfigFileName), config, cancellationToken);
+        await SafeFiles.WriteTextAsync(Path.Combine(workspace.EngineDir, ConfigFileName), config, cancellationToken);
     }
 
     public IReadOnlyList<string> BuildArguments(EngineInvocation invocation)

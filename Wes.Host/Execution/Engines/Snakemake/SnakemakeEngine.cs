@@ -56,7 +56,7 @@ public sealed class SnakemakeEngine : IWorkflowEngine
         // A JSON string is also a valid Python string literal, whatever the run folder's path contains.
         var script = (await reader.ReadToEndAsync(cancellationToken))
             .Replace("\"__WES_EVENTS_FILE__\"", JsonSerializer.Serialize(EventsPath(workspace)), StringComparison.Ordinal);
-        await File.WriteAllTextAsync(Path.Combine(workspace.EngineDir, HandlerFileName), script, cancellationToken);
+        await SafeFiles.WriteTextAsync(Path.Combine(workspace.EngineDir, HandlerFileName), script, cancellationToken);
         File.Delete(EventsPath(workspace));
     }
 
