@@ -26,7 +26,7 @@ public sealed class CancelTests
         using var factory = new WesApplicationFactory(workers: 1, settings: new Dictionary<string, string?> { ["Wes:Mock:DelayMilliseconds"] = "60000" });
         using var client = factory.CreateWesClient();
         var runId = await client.SubmitAsync(new RunRequestBuilder());
-        await client.WaitForAsync(runId, "RUNNING");
+        Assert.Equal("RUNNING", await client.WaitForAsync(runId, "RUNNING"));
 
         await CancelAsync(client, runId);
 

@@ -101,7 +101,7 @@ public sealed class CwltoolEndToEndTests : IDisposable
     {
         var seconds = Random.Shared.Next(100_000, 900_000).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var runId = await _client.SubmitAsync(RunRequestBuilder.ForExample("sleep", "sleep.cwl", "v1.2").With("workflow_params", $$"""{"seconds": {{seconds}}}"""));
-        await _client.WaitForAsync(runId, "RUNNING");
+        Assert.Equal("RUNNING", await _client.WaitForAsync(runId, "RUNNING"));
         await ProcessTable.WaitUntilAsync(() => ProcessTable.FindByCommandLine("sleep", seconds).Count == 1, TimeSpan.FromSeconds(30), "the sleep step runs");
         var enginePid = (await _factory.Service<RunStore>().GetAsync(runId, CancellationToken.None))!.EnginePid!.Value;
 

@@ -41,8 +41,8 @@ public sealed class ExecutorPoolTests
             ids.Add(await client.SubmitAsync(new RunRequestBuilder()));
         }
 
-        await client.WaitForAsync(ids[0], "RUNNING");
-        await client.WaitForAsync(ids[1], "RUNNING");
+        Assert.Equal("RUNNING", await client.WaitForAsync(ids[0], "RUNNING"));
+        Assert.Equal("RUNNING", await client.WaitForAsync(ids[1], "RUNNING"));
 
         var counts = (await client.GetJsonAsync("/service-info"))["system_state_counts"]!;
         Assert.Equal(2, counts["RUNNING"]!.GetValue<long>());

@@ -24,7 +24,7 @@ public sealed class HostLifecycleTests : IDisposable
         {
             using var client = new WesClient(new HttpClient { BaseAddress = new Uri(host.BaseUrl!) }, "/ga4gh/wes/v1");
             runId = await client.SubmitAsync(new RunRequestBuilder());
-            await client.WaitForAsync(runId, "RUNNING");
+            Assert.Equal("RUNNING", await client.WaitForAsync(runId, "RUNNING"));
 
             host.Signal("TERM");
 
@@ -61,7 +61,7 @@ public sealed class HostLifecycleTests : IDisposable
         {
             using var client = new WesClient(new HttpClient { BaseAddress = new Uri(host.BaseUrl!) }, "/ga4gh/wes/v1");
             runId = await client.SubmitAsync(request);
-            await client.WaitForAsync(runId, "RUNNING");
+            Assert.Equal("RUNNING", await client.WaitForAsync(runId, "RUNNING"));
             await ProcessTable.WaitUntilAsync(() => ProcessTable.FindByCommandLine("sleep", seconds).Count == 1, TimeSpan.FromSeconds(30), "the sleep step runs");
 
             host.Signal("KILL");

@@ -103,7 +103,7 @@ public sealed class SnakemakeEndToEndTests : IDisposable
         var seconds = Random.Shared.Next(100_000, 900_000).ToString(CultureInfo.InvariantCulture);
         const string snakefile = "rule nap:\n    output: \"rested.txt\"\n    shell: \"sleep {config[seconds]} && touch {output}\"\n";
         var runId = await _client.SubmitAsync(Snakefile(snakefile, $$"""{"seconds": {{seconds}}}"""));
-        await _client.WaitForAsync(runId, "RUNNING");
+        Assert.Equal("RUNNING", await _client.WaitForAsync(runId, "RUNNING"));
         await ProcessTable.WaitUntilAsync(() => ProcessTable.FindByCommandLine("sleep", seconds).Count == 1, TimeSpan.FromSeconds(30), "the job sleeps");
         var enginePid = (await _factory.Service<RunStore>().GetAsync(runId, CancellationToken.None))!.EnginePid!.Value;
 

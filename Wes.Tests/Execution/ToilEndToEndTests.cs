@@ -86,7 +86,7 @@ public sealed class ToilEndToEndTests : IDisposable
         var seconds = Random.Shared.Next(100_000, 900_000).ToString(CultureInfo.InvariantCulture);
         var runId = await _client.SubmitAsync(RunRequestBuilder.ForExample("sleep", "sleep.cwl", "v1.2")
             .With("workflow_engine", "toil").With("workflow_params", $$"""{"seconds": {{seconds}}}"""));
-        await _client.WaitForAsync(runId, "RUNNING");
+        Assert.Equal("RUNNING", await _client.WaitForAsync(runId, "RUNNING"));
         await ProcessTable.WaitUntilAsync(() => ProcessTable.FindByCommandLine("sleep", seconds).Count == 1, TimeSpan.FromSeconds(60), "the tool sleeps");
         var enginePid = (await _factory.Service<RunStore>().GetAsync(runId, CancellationToken.None))!.EnginePid!.Value;
 

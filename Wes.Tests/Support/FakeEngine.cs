@@ -9,10 +9,10 @@ namespace Wes.Tests.Support;
 /// A CWL engine whose program is <paramref name="executable"/>: a name looked up on PATH, or an absolute path a test
 /// creates and deletes to make the engine appear and vanish. It reports version 1.0 while the program exists.
 /// </summary>
-public sealed class FakeEngine(string name, string executable) : IWorkflowEngine
+public sealed class FakeEngine(string name, string executable, string workflowType = "CWL") : IWorkflowEngine
 {
     public string Name => name;
-    public string WorkflowType => "CWL";
+    public string WorkflowType => workflowType;
     public IReadOnlyList<string> WorkflowTypeAliases { get; } = [];
     public bool IsDefaultForType => false;
     public IReadOnlyList<string> WorkflowTypeVersions { get; } = ["v1.0"];
