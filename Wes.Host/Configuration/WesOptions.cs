@@ -29,7 +29,7 @@ public sealed class WesOptions
     /// <summary>How long a claim stays valid without a heartbeat (WES_LEASE_SECONDS).</summary>
     public double LeaseSeconds { get; set; } = 60;
 
-    /// <summary>Attempts a run may use before a lost executor ends it in SYSTEM_ERROR (WES_MAX_ATTEMPTS).</summary>
+    /// <summary>Attempts a run gets, counting retries after failures and re-queues after lost executors (WES_MAX_ATTEMPTS).</summary>
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>Seconds in-flight runs get to finish after SIGTERM before they are handed back (WES_SHUTDOWN_GRACE).</summary>
@@ -93,8 +93,14 @@ public sealed class WesOptions
 
 public sealed class RetryOptions
 {
-    /// <summary>Outcomes that send a run back to the queue while attempts remain (WES_RETRY_ON).</summary>
-    public string[] On { get; set; } = ["SYSTEM_ERROR", "PREEMPTED"];
+    /// <summary>
+    /// Outcomes that send a run back to the queue while attempts remain (Wes:Retry:On). Empty means the default,
+    /// SYSTEM_ERROR and PREEMPTED: the configuration binder adds listed values to an initialised array rather than
+    /// replacing it, so the default lives in <see cref="EffectiveOn"/>.
+    /// </summary>
+    public string[] On { get; set; } = [];
+
+    public IReadOnlyList<string> EffectiveOn => On.Length > 0 ? On : ["SYSTEM_ERROR", "PREEMPTED"];
 
     /// <summary>First back-off; each further attempt doubles it, with jitter (WES_RETRY_DELAY).</summary>
     public double BaseDelaySeconds { get; set; } = 5;

@@ -30,7 +30,7 @@ public sealed class RunRetryPolicy(IOptions<WesOptions> options)
 
     private bool Retries(Run run, RunState outcome)
     {
-        if (options.Value.Retry.On.Contains(outcome.ToWes(), StringComparer.Ordinal))
+        if (options.Value.Retry.EffectiveOn.Contains(outcome.ToWes(), StringComparer.Ordinal))
         {
             return true;
         }

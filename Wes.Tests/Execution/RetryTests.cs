@@ -54,6 +54,27 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task ConfiguredRetryOutcomes_ReplaceTheDefaultList()
+    {
+        using var factory = new WesApplicationFactory(workers: 2, settings: new Dictionary<string, string?>
+        {
+            ["Wes:MaxAttempts"] = "3",
+            ["Wes:Retry:BaseDelaySeconds"] = "0.05",
+            ["Wes:Retry:On:0"] = "EXECUTOR_ERROR",
+        });
+        using var client = factory.CreateWesClient();
+        var systemError = await client.SubmitAsync(new RunRequestBuilder().WithTags("""{"wes.mock.fail_attempts": "1"}"""));
+        var executorError = await client.SubmitAsync(new RunRequestBuilder().WithTags("""{"wes.mock.outcome": "EXECUTOR_ERROR"}"""));
+
+        Assert.Equal("SYSTEM_ERROR", await client.WaitForTerminalAsync(systemError));
+        Assert.Equal("EXECUTOR_ERROR", await client.WaitForTerminalAsync(executorError));
+
+        var store = factory.Service<RunStore>();
+        Assert.Equal(1, (await store.GetAsync(systemError, CancellationToken.None))!.Attempt);
+        Assert.Equal(3, (await store.GetAsync(executorError, CancellationToken.None))!.Attempt);
+    }
+
+    [Fact]
     public async Task RetriedRun_WaitsForItsBackOff()
     {
         using var factory = new WesApplicationFactory(workers: 2, settings: new Dictionary<string, string?>
