@@ -36,6 +36,7 @@ internal sealed class RunConfiguration : IEntityTypeConfiguration<Run>
         builder.Property(r => r.LeaseOwner).HasColumnName("lease_owner").HasMaxLength(200);
         builder.Property(r => r.LeaseExpiresAt).HasColumnName("lease_expires_at");
         builder.Property(r => r.EnginePid).HasColumnName("engine_pid");
+        builder.Property(r => r.ProviderHandle).HasColumnName("provider_handle").HasMaxLength(400);
         builder.Property(r => r.ExitCode).HasColumnName("exit_code");
         builder.Property(r => r.ErrorMessage).HasColumnName("error_message");
         builder.Property(r => r.CmdJson).HasColumnName("cmd_json");
@@ -109,5 +110,21 @@ internal sealed class ServerSettingConfiguration : IEntityTypeConfiguration<Serv
         builder.HasKey(s => s.Key);
         builder.Property(s => s.Key).HasColumnName("key").HasMaxLength(100);
         builder.Property(s => s.Value).HasColumnName("value");
+    }
+}
+
+internal sealed class SubmissionKeyConfiguration : IEntityTypeConfiguration<SubmissionKey>
+{
+    public void Configure(EntityTypeBuilder<SubmissionKey> builder)
+    {
+        builder.ToTable("submission_keys");
+        builder.HasKey(k => new { k.Scope, k.Key });
+        builder.Property(k => k.Scope).HasColumnName("scope").HasMaxLength(200);
+        builder.Property(k => k.Key).HasColumnName("key").HasMaxLength(255);
+        builder.Property(k => k.RunId).HasColumnName("run_id").HasMaxLength(64);
+        builder.Property(k => k.RequestHash).HasColumnName("request_hash").HasMaxLength(64);
+        builder.Property(k => k.CreatedAt).HasColumnName("created_at");
+        // Expired keys are removed oldest first.
+        builder.HasIndex(k => k.CreatedAt);
     }
 }

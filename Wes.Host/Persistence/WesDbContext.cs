@@ -11,6 +11,7 @@ public abstract class WesDbContext(DbContextOptions options) : DbContext(options
     public DbSet<RunTask> Tasks => Set<RunTask>();
     public DbSet<ServerSetting> Settings => Set<ServerSetting>();
     public DbSet<ExecutorRecord> Executors => Set<ExecutorRecord>();
+    public DbSet<SubmissionKey> SubmissionKeys => Set<SubmissionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WesDbContext).Assembly);

@@ -26,6 +26,12 @@ public sealed class Run
     public string? LeaseOwner { get; set; }
     public long? LeaseExpiresAt { get; set; }
     public int? EnginePid { get; set; }
+
+    /// <summary>
+    /// The provider's durable handle on the started work ("local:&lt;pid&gt;:&lt;start ticks&gt;" today; a batch job id or a
+    /// remote run id for providers whose work runs elsewhere), so an executor can follow it again after a restart.
+    /// </summary>
+    public string? ProviderHandle { get; set; }
     public int? ExitCode { get; set; }
     public string? ErrorMessage { get; set; }
     public string? CmdJson { get; set; }
@@ -80,6 +86,22 @@ public sealed class ExecutorRecord
     public int Running { get; set; }
     public long StartedAt { get; set; }
     public long LastSeenAt { get; set; }
+}
+
+/// <summary>
+/// A client's Idempotency-Key for one submission: a retried POST /runs with the same key (and the same request)
+/// answers the run the first one created instead of creating another.
+/// </summary>
+public sealed class SubmissionKey
+{
+    /// <summary>The submitting user, or "" when authentication is off: keys are per user.</summary>
+    public string Scope { get; set; } = "";
+    public string Key { get; set; } = "";
+    public string RunId { get; set; } = "";
+
+    /// <summary>SHA-256 of the request as stored, so a key reused for a different request is told apart.</summary>
+    public string RequestHash { get; set; } = "";
+    public long CreatedAt { get; set; }
 }
 
 /// <summary>Server-wide values that must be shared by every process on the database (e.g. the page-token key).</summary>

@@ -133,6 +133,11 @@ namespace Wes.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(32)")
                         .HasColumnName("provider");
 
+                    b.Property<string>("ProviderHandle")
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)")
+                        .HasColumnName("provider_handle");
+
                     b.Property<string>("RequestJson")
                         .IsRequired()
                         .HasColumnType("text")
@@ -319,6 +324,41 @@ namespace Wes.Persistence.Migrations.Postgres
                     b.HasKey("Key");
 
                     b.ToTable("server_settings", (string)null);
+                });
+
+            modelBuilder.Entity("Wes.Runs.SubmissionKey", b =>
+                {
+                    b.Property<string>("Scope")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .HasColumnName("key");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("RunId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("run_id");
+
+                    b.HasKey("Scope", "Key");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("submission_keys", (string)null);
                 });
 #pragma warning restore 612, 618
         }

@@ -126,6 +126,11 @@ namespace Wes.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("provider");
 
+                    b.Property<string>("ProviderHandle")
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider_handle");
+
                     b.Property<string>("RequestJson")
                         .IsRequired()
                         .HasColumnType("TEXT")
@@ -308,6 +313,41 @@ namespace Wes.Persistence.Migrations.Sqlite
                     b.HasKey("Key");
 
                     b.ToTable("server_settings", (string)null);
+                });
+
+            modelBuilder.Entity("Wes.Runs.SubmissionKey", b =>
+                {
+                    b.Property<string>("Scope")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("key");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("request_hash");
+
+                    b.Property<string>("RunId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("run_id");
+
+                    b.HasKey("Scope", "Key");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("submission_keys", (string)null);
                 });
 #pragma warning restore 612, 618
         }
