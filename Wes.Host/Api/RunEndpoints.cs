@@ -72,7 +72,7 @@ public static class RunEndpoints
     /// A run already CANCELING or terminal is left as it is, and the answer is still 200 with its id.
     /// </summary>
     private static async Task<Results<Ok<RunIdResponse>, JsonHttpResult<ErrorResponse>>> CancelRunAsync(
-        string run_id, WesCaller caller, RunStore store, RunCancellations cancellations, CancellationToken ct)
+        string run_id, WesCaller caller, RunStore store, CancellationToken ct)
     {
         // A claim can race the cancel; re-read and retry from the state the run is really in.
         for (var attempt = 0; attempt < 5; attempt++)
@@ -83,16 +83,11 @@ public static class RunEndpoints
                 return NotFound(run_id);
             }
 
-            var target = state switch
-            {
-                RunState.Queued => RunState.Canceled,
-                RunState.Initializing or RunState.Running => RunState.Canceling,
-                _ => (RunState?)null,
-            };
+            // The store tells the executor holding the run once the change commits.
+            var target = RunDecisions.CancelTarget(state.Value);
             if (target is null ||
                 await store.TransitionAsync(run_id, state.Value, target.Value, TransitionChanges.None, caller.Actor, "cancel requested", ct) == TransitionOutcome.Changed)
             {
-                cancellations.Stop(run_id, StopReason.CancelRequested);
                 return TypedResults.Ok(new RunIdResponse(run_id));
             }
         }

@@ -14,11 +14,11 @@ namespace Wes.Api;
 
 /// <summary>
 /// Records a validated submission: attachments and the request are written and flushed to disk in a staging folder,
-/// moved into place, and only then is the QUEUED row committed. It signals the executor; it never runs work itself.
+/// moved into place, and only then is the QUEUED row committed; the store then tells the executor. It never runs work itself.
 /// </summary>
 public sealed class RunSubmitter(
     RunStore store, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, IValidator<RunSubmission> validator,
-    RunSignal signal, IOptions<WesOptions> options, TimeProvider clock)
+    IOptions<WesOptions> options, TimeProvider clock)
 {
     private readonly IExecutionProvider _provider = ExecutionProviders.Default(providers, options.Value);
 
@@ -79,7 +79,6 @@ public sealed class RunSubmitter(
             throw QueueFull(caller, maxQueued);
         }
 
-        signal.Notify();
         return runId;
     }
 

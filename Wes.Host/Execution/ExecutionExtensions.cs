@@ -52,6 +52,7 @@ public static class ExecutionExtensions
     /// <summary>The executor pool that claims and runs queued runs, with its reconciler and wake-up listener.</summary>
     public static IServiceCollection AddWesExecutorPool(this IServiceCollection services)
     {
+        services.AddSingleton<LeaseKeeper>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunRetryPolicy>();
         services.AddSingleton<Reconciler>();

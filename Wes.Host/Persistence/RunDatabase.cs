@@ -22,8 +22,14 @@ public interface IRunDatabase
 
     Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
+    /// <summary>Opens a connection synchronously, for work that must not depend on the thread pool (the lease keeper).</summary>
+    DbConnection Open();
+
     /// <summary>UPDATE that moves the oldest claimable QUEUED run to INITIALIZING and returns it.</summary>
     string ClaimNextSql(string returningColumns);
+
+    /// <summary>SQL condition: run_id is one of the list parameter @runIds.</summary>
+    string RunIdInListSql { get; }
 
     /// <summary>SQL expression: system_logs_json with @systemLog appended.</summary>
     string AppendSystemLogSql { get; }
@@ -66,14 +72,24 @@ public sealed class SqliteRunDatabase : IRunDatabase
         return connection;
     }
 
+    public DbConnection Open()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
     // A write transaction is BEGIN IMMEDIATE, so one process at a time runs this: no run is claimed twice.
     public string ClaimNextSql(string returningColumns) => $"""
         UPDATE runs SET state = 'INITIALIZING', lease_owner = @owner, lease_expires_at = @leaseUntil,
                         attempt = attempt + 1, started_at = COALESCE(started_at, @now), updated_at = @now,
-                        exit_code = NULL, engine_pid = NULL, not_before = NULL
+                        exit_code = NULL, engine_pid = NULL, provider_handle = NULL, not_before = NULL
         WHERE seq = (SELECT seq FROM runs WHERE {Claimable} ORDER BY seq LIMIT 1) AND state = 'QUEUED'
         RETURNING {returningColumns}
         """;
+
+    // Dapper expands the list into one parameter per item.
+    public string RunIdInListSql => "run_id IN @runIds";
 
     public string AppendSystemLogSql => "json_insert(COALESCE(system_logs_json, '[]'), '$[#]', @systemLog)";
 
@@ -93,16 +109,21 @@ public sealed class PostgresRunDatabase(NpgsqlDataSource dataSource) : IRunDatab
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await dataSource.OpenConnectionAsync(cancellationToken);
 
+    public DbConnection Open() => dataSource.OpenConnection();
+
     // SKIP LOCKED: concurrent claimers each take a different row and never wait for one another.
     public string ClaimNextSql(string returningColumns) => $"""
         UPDATE runs SET state = 'INITIALIZING', lease_owner = @owner, lease_expires_at = @leaseUntil,
                         attempt = attempt + 1, started_at = COALESCE(started_at, @now), updated_at = @now,
-                        exit_code = NULL, engine_pid = NULL, not_before = NULL
+                        exit_code = NULL, engine_pid = NULL, provider_handle = NULL, not_before = NULL
         WHERE seq = (SELECT seq FROM runs WHERE state = 'QUEUED' AND (not_before IS NULL OR not_before <= @now)
                      ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
           AND state = 'QUEUED'
         RETURNING {returningColumns}
         """;
+
+    // Dapper passes a list to Npgsql as one array parameter, which IN cannot take.
+    public string RunIdInListSql => "run_id = ANY(@runIds)";
 
     public string AppendSystemLogSql => "(COALESCE(system_logs_json, '[]')::jsonb || jsonb_build_array(@systemLog::text))::text";
 

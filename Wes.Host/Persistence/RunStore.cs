@@ -11,18 +11,21 @@ namespace Wes.Persistence;
 /// plus one history row, in one transaction; it answers Changed or Conflict and never throws for a race.
 /// Transient database faults (busy, disconnected) are retried by the "database" resilience pipeline.
 /// </summary>
-public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<string> pipelines, TimeProvider clock)
+public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<string> pipelines, RunEvents events, TimeProvider clock)
 {
     public const string PipelineName = "database";
 
     private const string RunColumns =
         "seq, run_id, state, submitted_at, started_at, ended_at, updated_at, provider, owner, workflow_type, " +
         "workflow_type_version, workflow_url, engine, engine_version, attempt, not_before, lease_owner, lease_expires_at, " +
-        "engine_pid, exit_code, error_message, cmd_json, outputs_json, request_json, tags_json, system_logs_json";
+        "engine_pid, provider_handle, exit_code, error_message, cmd_json, outputs_json, request_json, tags_json, system_logs_json";
 
     private const string TaskColumns = "id, run_id, task_id, name, cmd_json, start_time, end_time, exit_code, system_logs_json";
 
     private readonly ResiliencePipeline _retry = pipelines.GetPipeline(PipelineName);
+
+    // Notifications a transaction made, raised in this process once (and only if) it commits.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbTransaction, List<(string Channel, string RunId)>> _pending = [];
 
     static RunStore() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
@@ -55,7 +58,7 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
                 RETURNING seq
                 """, run, transaction, cancellationToken: ct));
             await InsertHistoryAsync(connection, transaction, run.RunId, null, run.RunState, actor, "submitted", run.SubmittedAt, ct);
-            await database.NotifyAsync(connection, transaction, NotifyChannels.Runs, run.RunId, ct);
+            await NotifyAsync(connection, transaction, NotifyChannels.Runs, run.RunId, ct);
             return true;
         }, cancellationToken);
 
@@ -145,6 +148,7 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
                     outputs_json = COALESCE(@OutputsJson, outputs_json),
                     cmd_json = COALESCE(@CmdJson, cmd_json),
                     engine_pid = CASE WHEN @release THEN NULL ELSE COALESCE(@EnginePid, engine_pid) END,
+                    provider_handle = CASE WHEN @release THEN NULL ELSE COALESCE(@ProviderHandle, provider_handle) END,
                     error_message = COALESCE(@ErrorMessage, error_message),
                     system_logs_json = CASE WHEN @systemLog IS NULL THEN system_logs_json ELSE {database.AppendSystemLogSql} END,
                     lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
@@ -153,12 +157,14 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
                     not_before = @NotBefore
                 WHERE run_id = @runId AND state = @from
                   AND (@RequireLeaseOwner IS NULL OR lease_owner = @RequireLeaseOwner)
+                  AND (@RequireLeaseExpiresAt IS NULL OR lease_expires_at = @RequireLeaseExpiresAt)
                 """,
                 new
                 {
                     runId, from = from.ToWes(), to = to.ToWes(), now, terminal = to.IsTerminal(), release,
                     systemLog = changes.SystemLog, changes.ExitCode, changes.OutputsJson, changes.CmdJson,
-                    changes.EnginePid, changes.ErrorMessage, changes.RequireLeaseOwner, changes.UncountAttempt, changes.NotBefore,
+                    changes.EnginePid, changes.ProviderHandle, changes.ErrorMessage, changes.RequireLeaseOwner, changes.RequireLeaseExpiresAt,
+                    changes.UncountAttempt, changes.NotBefore,
                 }, transaction, cancellationToken: ct));
             if (affected == 0)
             {
@@ -168,24 +174,30 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             await InsertHistoryAsync(connection, transaction, runId, from, to, actor, reason, now, ct);
             if (to == RunState.Queued)
             {
-                await database.NotifyAsync(connection, transaction, NotifyChannels.Runs, runId, ct);
+                await NotifyAsync(connection, transaction, NotifyChannels.Runs, runId, ct);
             }
             else if (to == RunState.Canceling)
             {
-                await database.NotifyAsync(connection, transaction, NotifyChannels.Cancel, runId, ct);
+                await NotifyAsync(connection, transaction, NotifyChannels.Cancel, runId, ct);
             }
 
             return TransitionOutcome.Changed;
         }, cancellationToken);
     }
 
-    /// <summary>Extends the lease while the engine runs; answers the current state, or null once the lease is lost.</summary>
-    public async Task<RunState?> RenewLeaseAsync(string runId, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Extends, in one statement, the leases <paramref name="owner"/> still holds on <paramref name="runIds"/>, and
+    /// answers the state of each; a run missing from the answer is no longer held. Synchronous and without retries on
+    /// purpose: the lease keeper calls it from a thread of its own, so renewal never waits for the thread pool, and
+    /// its next tick is the retry.
+    /// </summary>
+    public IReadOnlyDictionary<string, RunState> RenewLeases(string owner, IReadOnlyCollection<string> runIds, TimeSpan lease, TimeSpan timeout)
     {
-        var state = await QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "UPDATE runs SET lease_expires_at = @leaseUntil WHERE run_id = @runId AND lease_owner = @owner RETURNING state",
-            new { runId, owner, leaseUntil = Now + (long)lease.TotalMilliseconds }, cancellationToken: ct)), cancellationToken);
-        return state is null ? null : RunStateNames.ParseWes(state);
+        using var connection = database.Open();
+        var rows = connection.Query<(string RunId, string State)>(new CommandDefinition(
+            $"UPDATE runs SET lease_expires_at = @leaseUntil WHERE lease_owner = @owner AND {database.RunIdInListSql} RETURNING run_id, state",
+            new { owner, runIds = runIds.ToArray(), leaseUntil = Now + (long)lease.TotalMilliseconds }, commandTimeout: Math.Max(1, (int)timeout.TotalSeconds)));
+        return rows.ToDictionary(row => row.RunId, row => RunStateNames.ParseWes(row.State), StringComparer.Ordinal);
     }
 
     /// <summary>Runs held by an executor whose lease has run out, or by one <paramref name="isDeadOwner"/> knows is gone.</summary>
@@ -296,8 +308,21 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             await using var transaction = await connection.BeginTransactionAsync(ct);
             var result = await work(connection, transaction, ct);
             await transaction.CommitAsync(ct);
+            if (_pending.TryGetValue(transaction, out var notices))
+            {
+                _pending.Remove(transaction);
+                notices.ForEach(notice => events.Raise(notice.Channel, notice.RunId));
+            }
+
             return result;
         }, cancellationToken);
+
+    /// <summary>Tells other processes (PostgreSQL NOTIFY) and this one (<see cref="RunEvents"/>) once the transaction commits.</summary>
+    private Task NotifyAsync(DbConnection connection, DbTransaction transaction, string channel, string runId, CancellationToken cancellationToken)
+    {
+        _pending.GetOrCreateValue(transaction).Add((channel, runId));
+        return database.NotifyAsync(connection, transaction, channel, runId, cancellationToken);
+    }
 
     private static Task InsertHistoryAsync(
         DbConnection connection, DbTransaction transaction, string runId, RunState? from, RunState to, string actor,
