@@ -87,7 +87,7 @@ public sealed partial class OutputWalk(string outputsDir)
     public IEnumerable<OutputFile> After(string? lastPath)
     {
         var root = SafeFiles.RealFolder(outputsDir);
-        if (root is null || Stat(root, followLinks: false) is not { Kind: EntryKind.Directory })
+        if (root is null || Stat(root) is not { Kind: EntryKind.Directory })
         {
             yield break;
         }
@@ -104,7 +104,7 @@ public sealed partial class OutputWalk(string outputsDir)
             {
                 // Without the trailing "/", which would make statx follow a link.
                 var path = Path.Combine(root, key[..^1]);
-                if (Stat(path, followLinks: false) is { Kind: EntryKind.Directory })
+                if (Stat(path) is { Kind: EntryKind.Directory })
                 {
                     open.Push(ReadFolder(path, key, lastPath));
                 }
@@ -152,7 +152,7 @@ public sealed partial class OutputWalk(string outputsDir)
     {
         // Resolved for links, and for a folder on the way swapped for a link while the walk ran.
         var real = PathConfinement.Inside(root, Path.Combine(root, relativePath));
-        var facts = real is null ? null : Stat(real, followLinks: false);
+        var facts = real is null ? null : Stat(real);
 
         // A file with other hard links may be any file the server's user can read; it is neither listed nor served.
         return facts is { Kind: EntryKind.Regular, LinkCount: 1 }
@@ -167,9 +167,14 @@ public sealed partial class OutputWalk(string outputsDir)
     private const int AtSymlinkNoFollow = 0x100;
     private const int AtNoAutomount = 0x800;
     private const int StatxBasicStats = 0x07ff;
+    private static readonly long EarliestSeconds = (long)(DateTime.MinValue - DateTime.UnixEpoch).TotalSeconds + 1;
+    private static readonly long LatestSeconds = (long)(DateTime.MaxValue - DateTime.UnixEpoch).TotalSeconds - 1;
 
-    /// <summary>What a path is, from statx without opening it (a FIFO's open would block), or null if it is gone.</summary>
-    private static unsafe EntryFacts? Stat(string path, bool followLinks)
+    /// <summary>
+    /// What a path is (a final link is not followed), from statx without opening it (a FIFO's open would block), or
+    /// null if it is gone.
+    /// </summary>
+    private static unsafe EntryFacts? Stat(string path)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -177,7 +182,7 @@ public sealed partial class OutputWalk(string outputsDir)
         }
 
         var buffer = stackalloc byte[256];
-        if (path.Contains('\0') || Statx(-100, path, (followLinks ? 0 : AtSymlinkNoFollow) | AtNoAutomount, StatxBasicStats, buffer) != 0)
+        if (path.Contains('\0') || Statx(-100, path, AtSymlinkNoFollow | AtNoAutomount, StatxBasicStats, buffer) != 0)
         {
             return null;
         }
@@ -190,7 +195,9 @@ public sealed partial class OutputWalk(string outputsDir)
             0xA000 => EntryKind.Link,
             _ => EntryKind.Other,
         };
-        var modified = DateTime.UnixEpoch.AddTicks(*(long*)(buffer + 112) * TimeSpan.TicksPerSecond + *(uint*)(buffer + 120) / 100);
+        // A workflow can set any time; one beyond what DateTime holds is clamped rather than thrown on.
+        var seconds = Math.Clamp(*(long*)(buffer + 112), EarliestSeconds, LatestSeconds);
+        var modified = DateTime.UnixEpoch.AddTicks(seconds * TimeSpan.TicksPerSecond + *(uint*)(buffer + 120) % 1_000_000_000 / 100);
         return new EntryFacts(kind, *(long*)(buffer + 40), (int)*(uint*)(buffer + 16), modified);
     }
 
