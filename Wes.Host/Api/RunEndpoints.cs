@@ -127,7 +127,10 @@ public static class RunEndpoints
             : TypedResults.Json(new ErrorResponse($"Run '{run_id}' has no task '{task_id}'.", 404), statusCode: 404);
     }
 
-    /// <summary>A log of the run, read only if it is a plain file of the run's own folder (never through a link).</summary>
+    /// <summary>
+    /// A log of the run, read only if it is a regular file with a single link in the run's own folder, never through a
+    /// link: a workflow can put anything in its place.
+    /// </summary>
     private static async Task<IResult> LogTextAsync(
         string runId, Func<RunWorkspace, string?> pick, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
     {
@@ -142,15 +145,20 @@ public static class RunEndpoints
             return TypedResults.Json(new ErrorResponse($"Run '{runId}' has no such earlier execution.", 404), statusCode: 404);
         }
 
-        if (SafeFiles.OpenReadInside(runsDir, Path.GetRelativePath(runsDir, path)) is { } log)
+        var log = SafeFiles.OpenReadInside(runsDir, Path.GetRelativePath(runsDir, path), out var refusal);
+        return refusal switch
         {
-            return TypedResults.Stream(log, "text/plain; charset=utf-8", enableRangeProcessing: true);
-        }
+            // The open file itself is streamed: opening it again by path could open something else.
+            FileRefusal.None => TypedResults.Stream(log!, "text/plain; charset=utf-8", enableRangeProcessing: true),
+            // Before the engine starts there is no log yet: an empty text, not an error.
+            FileRefusal.Missing => TypedResults.Text("", "text/plain; charset=utf-8"),
+            FileRefusal.NotRegular => LogNotServed(runId, "is not a regular file"),
+            FileRefusal.HardLinked => LogNotServed(runId, "has other hard links"),
+            _ => LogNotServed(runId, "is not a plain file of its run directory"),
+        };
 
-        // Before the engine starts there is no log yet: an empty text, not an error. A link in its place is not served.
-        return new FileInfo(path).LinkTarget is null
-            ? TypedResults.Text("", "text/plain; charset=utf-8")
-            : TypedResults.Json(new ErrorResponse($"The log of run '{runId}' is not a plain file of its run directory.", 404), statusCode: 404);
+        static JsonHttpResult<ErrorResponse> LogNotServed(string runId, string why) =>
+            TypedResults.Json(new ErrorResponse($"The log of run '{runId}' {why} and is not served.", 404), statusCode: 404);
     }
 
     internal static int PageSize(string? text, WesOptions options)
