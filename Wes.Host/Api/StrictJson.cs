@@ -96,16 +96,14 @@ public sealed class JsonBudget(LimitOptions limits)
         long fieldStart = -1;
         while (reader.Read())
         {
-            switch (reader.TokenType)
+            var token = reader.TokenType;
+            if (token is JsonTokenType.StartObject or JsonTokenType.StartArray && depthBefore + reader.CurrentDepth + 1 > limits.MaxJsonDepth)
             {
-                case JsonTokenType.StartObject or JsonTokenType.StartArray when depthBefore + reader.CurrentDepth + 1 > limits.MaxJsonDepth:
-                    throw new ApiException(StatusCodes.Status400BadRequest,
-                        $"The request's JSON is nested more than {limits.MaxJsonDepth} levels deep (Wes:Limits:MaxJsonDepth).");
-                case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                    continue;
+                throw new ApiException(StatusCodes.Status400BadRequest,
+                    $"The request's JSON is nested more than {limits.MaxJsonDepth} levels deep (Wes:Limits:MaxJsonDepth).");
             }
 
-            if (++_elements > limits.MaxJsonElements)
+            if (token is not (JsonTokenType.EndObject or JsonTokenType.EndArray) && ++_elements > limits.MaxJsonElements)
             {
                 throw new ApiException(StatusCodes.Status413PayloadTooLarge,
                     $"The request's JSON holds more than {limits.MaxJsonElements} values and property names (Wes:Limits:MaxJsonElements).");
@@ -116,12 +114,12 @@ public sealed class JsonBudget(LimitOptions limits)
                 continue;
             }
 
-            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+            if (token == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
             {
                 field = FieldName(ref reader);
                 fieldStart = -1;
             }
-            else if (field is not null)
+            else if (field is not null && reader.CurrentDepth >= 1)
             {
                 fieldStart = fieldStart < 0 ? reader.TokenStartIndex : fieldStart;
                 if (reader.BytesConsumed - fieldStart > limits.MaxFieldBytes)
