@@ -86,10 +86,10 @@ public static class RunSubmissionReader
                 ? new ApiException(StatusCodes.Status413PayloadTooLarge, RequestLimits.BodyTooLarge(limits.MaxRequestBodyBytes))
                 : new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {ex.Message}");
         }
-        catch (IOException)
+        catch (IOException ex)
         {
             // The message of an I/O error may name a server path (the buffer file of a large body); it stays in the log.
-            throw new ApiException(StatusCodes.Status400BadRequest, "The multipart body could not be read: it ended early or could not be buffered.");
+            throw new ApiException(StatusCodes.Status400BadRequest, "The multipart body could not be read: it ended early or could not be buffered.", ex);
         }
     }
 
