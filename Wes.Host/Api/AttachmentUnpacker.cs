@@ -50,8 +50,10 @@ public static class AttachmentUnpacker
         }
         catch (InvalidDataException ex)
         {
-            // The zip library's own messages ("unsupported compression method") name no server path.
-            throw Refused(zipName, $"is not a readable zip file: {ex.Message}");
+            // The zip library's own messages ("unsupported compression method") help the client; one that named the
+            // staging folder would stay in the log.
+            var detail = ex.Message.Contains(staging.Root, StringComparison.Ordinal) ? "" : $": {ex.Message}";
+            throw Refused(zipName, $"is not a readable zip file{detail}", ex);
         }
         catch (IOException ex) when (ex.HResult is not (NoSpaceLeft or QuotaExceeded))
         {

@@ -50,7 +50,11 @@ public static class RunSubmissionReader
         var budget = new JsonBudget(limits);
         JsonField JsonText(string name)
         {
-            budget.CheckText(Field(name) ?? "");
+            if (Field(name) is { } text)
+            {
+                budget.CheckText(text);
+            }
+
             return JsonField.FromText(name, Field(name));
         }
 
