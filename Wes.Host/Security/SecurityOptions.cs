@@ -64,7 +64,7 @@ public sealed class JwtOptions
     public double ClockSkewSeconds { get; set; } = 30;
 }
 
-/// <summary>What one client may send and how fast (Wes:Limits). Every refusal is an ErrorResponse: 413 or 429.</summary>
+/// <summary>What one client may send and how fast (Wes:Limits). Every refusal is an ErrorResponse: 413 or 429 (400 for JSON nested too deep).</summary>
 public sealed class LimitOptions
 {
     /// <summary>Largest request body (WES_MAX_REQUEST_BYTES); Kestrel's own default, kept so existing clients see no change.</summary>
