@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace Wes.Api;
 
 /// <summary>A request the API refuses, with the status and message the client gets as an ErrorResponse.</summary>
-public sealed class ApiException(int statusCode, string message) : Exception(message)
+/// <remarks>A cause, if given, is logged and never sent: its message may name server paths.</remarks>
+public sealed class ApiException(int statusCode, string message, Exception? cause = null) : Exception(message, cause)
 {
     public int StatusCode { get; } = statusCode;
 }
@@ -30,6 +31,13 @@ public static class ApiErrors
         }
         catch (ApiException ex)
         {
+            if (ex.InnerException is { } cause)
+            {
+                context.HttpContext.RequestServices.GetRequiredService<ILogger<ApiException>>()
+                    .LogWarning(cause, "Refused {Method} {Path} with {Status}: {Message}", context.HttpContext.Request.Method,
+                        context.HttpContext.Request.Path, ex.StatusCode, ex.Message);
+            }
+
             return TypedResults.Json(new ErrorResponse(ex.Message, ex.StatusCode), statusCode: ex.StatusCode);
         }
         catch (BadHttpRequestException ex)

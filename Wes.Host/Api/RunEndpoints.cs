@@ -28,7 +28,7 @@ public static class RunEndpoints
             LogTextAsync(run_id, w => w.StdoutPath, store, options, ct)).WithName(names + "GetRunStdout");
         runs.MapGet("/{run_id}/stderr", (string run_id, RunStore store, IOptions<WesOptions> options, CancellationToken ct) =>
             LogTextAsync(run_id, w => w.StderrPath, store, options, ct)).WithName(names + "GetRunStderr");
-        runs.MapGet("/{run_id}/attempts/{attempt:int}/{stream:regex(^(stdout|stderr)$)}",
+        runs.MapGet("/{run_id}/attempts/{attempt:int}/{stream:regex(^(stdout|stderr)\\z)}",
             (string run_id, int attempt, string stream, RunStore store, IOptions<WesOptions> options, CancellationToken ct) =>
                 LogTextAsync(run_id, w => attempt >= 1 && attempt <= w.ArchivedAttempts ? w.ArchivedLog(attempt, stream + ".log") : null, store, options, ct))
             .WithName(names + "GetAttemptLog");

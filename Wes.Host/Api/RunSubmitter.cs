@@ -107,9 +107,10 @@ public sealed class RunSubmitter(
             }
 
             var staged = submission.Attachments.Select(a => RunSubmissionValidator.NormalizeRelative(a.Name)).ToHashSet(StringComparer.Ordinal);
+            var budget = new UnpackBudget(options.Value.UnpackMaxBytes, options.Value.UnpackMaxEntries);
             foreach (var zip in AttachmentUnpacker.Requested(submission.Tags.Value))
             {
-                await AttachmentUnpacker.UnpackAsync(staging, zip, staged, options.Value.UnpackMaxBytes, options.Value.UnpackMaxEntries, cancellationToken);
+                await AttachmentUnpacker.UnpackAsync(staging, zip, staged, budget, cancellationToken);
             }
 
             await using (var file = new FileStream(staging.RequestPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, true))
