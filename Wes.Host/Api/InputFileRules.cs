@@ -19,6 +19,19 @@ public static class InputFileRules
             // Outside CWL File objects only file:// URLs are taken for files; other text is the workflow's business.
             : FileUrls.LocalPath(text.Value) is { } local ? Maybe(ServerPathProblem(text.Value, local, allowedRoots, text.Where)) : []);
 
+    /// <summary>
+    /// CWL runners load the params file with schema-salad, which obeys directives in it: $include and $import read
+    /// another file (any the server's user can read, past every check here), $mixin merges one in, $schemas fetches
+    /// documents, and $base or $namespaces change what relative and prefixed locations resolve to. No CWL input or
+    /// record field is named with a '$', so every such key is refused rather than each directive judged.
+    /// </summary>
+    public static IEnumerable<string> CwlDirectiveProblems(JsonNode? node) =>
+        from entry in WorkflowParamsStrings.Keys(node)
+        where entry.Key.StartsWith('$')
+        select $"{entry.Where}: keys starting with '$' ($include, $import, $mixin, $schemas, $base, $namespaces, ...) are " +
+            "directives the CWL runner would follow to read other files, so they are not accepted in workflow_params; " +
+            "put the value itself in the request, or attach the file and give it as a File.";
+
     private static IEnumerable<string> FileReferenceProblems(string reference, IReadOnlyList<string> allowedRoots, string where)
     {
         if (HasControlCharacter(reference))
