@@ -56,6 +56,13 @@ public static class InputFileRules
                 : [$"{where}: scheme '{uri.Scheme}' is not supported for input files; use a relative path to an attachment, an http(s) URL, or a file:// URL under an allowed root."];
         }
 
+        // "http://a..b/x" does not parse, but it is no relative path either: the engine's own URL parser decides what it reaches.
+        var colon = reference.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0 && Uri.CheckSchemeName(reference[..colon]))
+        {
+            return [$"{where}: '{reference}' is not a valid URL."];
+        }
+
         var full = Path.GetFullPath(Path.Combine(RunFolder, Uri.UnescapeDataString(reference)));
         return full.StartsWith(RunFolder + "/", StringComparison.Ordinal)
             ? []

@@ -31,13 +31,20 @@ public sealed class InputHostCheck(OutboundAddressPolicy policy, FetchOptions fe
                 continue;
             }
 
-            if (url.HostNameType is not (UriHostNameType.Dns or UriHostNameType.Basic))
+            if (url.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6)
             {
                 continue;
             }
 
             // "LOCALHOST." and "localhost" are one name to a resolver.
             var name = url.IdnHost.TrimEnd('.').ToLowerInvariant();
+            if (url.HostNameType is not (UriHostNameType.Dns or UriHostNameType.Basic) || name.Length == 0)
+            {
+                // What an engine would make of it cannot be told, and an empty name resolves to this host's own addresses.
+                problems.Add($"{where} is refused: '{url.Host}' is not a host name the server can check.");
+                continue;
+            }
+
             if (IsAllowedName(name))
             {
                 continue;

@@ -81,6 +81,19 @@ public sealed class InputHostTests
         Assert.Contains("WES_ALLOWED_FETCH_HOSTS", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://a..b/x.txt")]
+    [InlineData("http://%6c%6fcalhost/x.txt")]
+    [InlineData("http://./x.txt")]
+    public async Task UrlThatDoesNotParse_IsNotTakenForARelativePath(string url)
+    {
+        using var factory = Factory();
+
+        var message = await RefusedAsync(factory, CwlInput(url));
+
+        Assert.Contains($"workflow_params.in.location: '{url}' is not a valid URL.", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TooManyHostNames_AreRefusedBeforeAnyLookup()
     {
