@@ -25,50 +25,26 @@ public sealed class InputHostCheck(OutboundAddressPolicy policy, FetchOptions fe
         var lookups = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (where, url) in urls)
         {
-            if (policy.LiteralHostRefusal(url) is { } literal)
+            var (problem, name) = Triage(where, url);
+            if (problem is not null)
             {
-                problems.Add(FetchUrlRules.Refused(where, literal));
-                continue;
+                problems.Add(problem);
             }
-
-            if (url.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6)
+            else if (name is not null)
             {
-                continue;
-            }
+                if (!lookups.TryGetValue(name, out var places))
+                {
+                    lookups[name] = places = [];
+                }
 
-            // "LOCALHOST." and "localhost" are one name to a resolver.
-            var name = url.IdnHost.TrimEnd('.').ToLowerInvariant();
-            if (url.HostNameType is not (UriHostNameType.Dns or UriHostNameType.Basic) || name.Length == 0)
-            {
-                // What an engine would make of it cannot be told, and an empty name resolves to this host's own addresses.
-                problems.Add($"{where} is refused: '{url.Host}' is not a host name the server can check.");
-                continue;
+                places.Add(where);
             }
-
-            if (IsAllowedName(name))
-            {
-                continue;
-            }
-
-            if (name == "localhost" || name.EndsWith(".localhost", StringComparison.Ordinal))
-            {
-                // RFC 6761: these always mean this host, whatever a resolver says.
-                problems.Add(FetchUrlRules.Refused(where, $"'{name}' names this host itself"));
-                continue;
-            }
-
-            if (!lookups.TryGetValue(name, out var places))
-            {
-                lookups[name] = places = [];
-            }
-
-            places.Add(where);
         }
 
         if (lookups.Count > MaxNames)
         {
-            problems.Add($"workflow_params has URLs on {lookups.Count} different host names; at most {MaxNames} are checked for one request. " +
-                "Serve the inputs from fewer hosts, or list them in WES_ALLOWED_FETCH_HOSTS.");
+            problems.Add($"workflow_params has URLs on {lookups.Count} different host names; at most {MaxNames} are checked " +
+                "for one request. Serve the inputs from fewer hosts, or list them in WES_ALLOWED_FETCH_HOSTS.");
             return problems;
         }
 
@@ -85,6 +61,33 @@ public sealed class InputHostCheck(OutboundAddressPolicy policy, FetchOptions fe
         }
 
         return problems;
+    }
+
+    /// <summary>The problem found without asking DNS, else the name to look up; neither for an allowed address or name.</summary>
+    private (string? Problem, string? Name) Triage(string where, Uri url)
+    {
+        if (url.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6)
+        {
+            return (policy.LiteralHostRefusal(url) is { } literal ? FetchUrlRules.Refused(where, literal) : null, null);
+        }
+
+        // "LOCALHOST." and "localhost" are one name to a resolver.
+        var name = url.IdnHost.TrimEnd('.').ToLowerInvariant();
+        if (url.HostNameType is not (UriHostNameType.Dns or UriHostNameType.Basic) || name.Length == 0)
+        {
+            // What an engine would make of it cannot be told, and an empty name resolves to this host's own addresses.
+            return ($"{where} is refused: '{url.Host}' is not a host name the server can check.", null);
+        }
+
+        if (IsAllowedName(name))
+        {
+            return (null, null);
+        }
+
+        // RFC 6761: these always mean this host, whatever a resolver says.
+        return name == "localhost" || name.EndsWith(".localhost", StringComparison.Ordinal)
+            ? (FetchUrlRules.Refused(where, $"'{name}' names this host itself"), null)
+            : (null, name);
     }
 
     /// <summary>A name listed in WES_ALLOWED_FETCH_HOSTS (or under a listed "*.domain") is accepted without a lookup.</summary>
