@@ -54,8 +54,9 @@ public static class RunEndpoints
     private static async Task<Ok<RunIdResponse>> RunWorkflowAsync(
         HttpRequest request, WesCaller caller, RunSubmitter submitter, IOptions<WesOptions> options, CancellationToken ct)
     {
+        var idempotencyKey = IdempotencyKeys.Read(request.Headers);
         var submission = await RunSubmissionReader.ReadAsync(request, options.Value.Limits, ct);
-        var runId = await submitter.SubmitAsync(submission, caller, ct);
+        var runId = await submitter.SubmitAsync(submission, caller, idempotencyKey, ct);
         return TypedResults.Ok(new RunIdResponse(runId));
     }
 

@@ -89,6 +89,7 @@ public sealed class WesOptions
     public Security.AuthOptions Auth { get; set; } = new();
     public Security.LimitOptions Limits { get; set; } = new();
     public Security.FetchOptions Fetch { get; set; } = new();
+    public Api.IdempotencyOptions Idempotency { get; set; } = new();
 }
 
 public sealed class RetryOptions
