@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Wes.Execution;
+using Wes.Persistence;
 
 namespace Wes.Api;
 
@@ -45,7 +46,7 @@ public static class AttachmentUnpacker
         {
             throw Refused(zipName, $"is not a readable zip file: {ex.Message}");
         }
-        catch (IOException ex)
+        catch (IOException ex) when (!StorageFaults.IsOutOfSpace(ex))
         {
             throw Refused(zipName, $"could not be unpacked: {ex.Message}");
         }

@@ -121,9 +121,10 @@ public static class RunSubmissionReader
                 _ => new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {message}"),
             };
         }
-        catch (IOException)
+        catch (IOException ex) when (!Persistence.StorageFaults.IsOutOfSpace(ex))
         {
-            // The message of an I/O error may name a server path (the buffer file of a large part); it stays in the log.
+            // A full disk (filtered out above) is the server's fault and answered 507. The message of an I/O error may
+            // name a server path (the buffer file of a large part); it stays in the log.
             throw new ApiException(StatusCodes.Status400BadRequest, "The multipart body could not be read: it ended early or could not be buffered.");
         }
     }

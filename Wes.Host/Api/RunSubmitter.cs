@@ -69,13 +69,13 @@ public sealed class RunSubmitter(
         }
         catch
         {
-            Directory.Delete(workspace.Root, recursive: true);
+            RemoveUnsubmitted(workspace.Root);
             throw;
         }
 
         if (!inserted)
         {
-            Directory.Delete(workspace.Root, recursive: true);
+            RemoveUnsubmitted(workspace.Root);
             throw QueueFull(caller, maxQueued);
         }
 
@@ -123,12 +123,27 @@ public sealed class RunSubmitter(
         }
         catch
         {
-            if (Directory.Exists(staging.Root))
-            {
-                Directory.Delete(staging.Root, recursive: true);
-            }
-
+            RemoveUnsubmitted(staging.Root);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes the folder of a submission that failed. On a full or failing disk the removal can fail too; that must
+    /// not replace the error the client is told about, and the WorkspaceJanitor removes whatever is left later.
+    /// </summary>
+    private static void RemoveUnsubmitted(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left for the janitor, which logs what it removes.
         }
     }
 }
