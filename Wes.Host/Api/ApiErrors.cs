@@ -45,8 +45,9 @@ public static class ApiErrors
 
     /// <summary>
     /// Every error leaves as an ErrorResponse: thrown ApiExceptions and Kestrel's bad-request errors with their own
-    /// status, anything unexpected as 500 without internals, and bodiless 4xx/5xx (unknown route, wrong method,
-    /// failed parameter binding) through the status-code pages.
+    /// status, a full disk as 507 and a database that cannot be written or reached as 503 with Retry-After, anything
+    /// unexpected as 500 without internals, and bodiless 4xx/5xx (unknown route, wrong method, failed parameter
+    /// binding) through the status-code pages.
     /// </summary>
     public static WebApplication UseWesErrors(this WebApplication app)
     {
