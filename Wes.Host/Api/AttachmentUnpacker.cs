@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json.Nodes;
 using Wes.Execution;
+using Wes.Persistence;
 
 namespace Wes.Api;
 
@@ -16,8 +17,6 @@ public static class AttachmentUnpacker
     private const int UnixSymbolicLink = 0xA000;
 
     // errno values .NET reports as an IOException's HResult: a full disk is the server's fault, not the request's.
-    private const int NoSpaceLeft = 28;
-    private const int QuotaExceeded = 122;
 
     /// <summary>The attachments the tag names ("a.zip, data/b.zip"), normalised like attachment names.</summary>
     public static IReadOnlyList<string> Requested(JsonObject? tags) =>
@@ -55,7 +54,7 @@ public static class AttachmentUnpacker
             var detail = ex.Message.Contains(staging.Root, StringComparison.Ordinal) ? "" : $": {ex.Message}";
             throw Refused(zipName, $"is not a readable zip file{detail}", ex);
         }
-        catch (IOException ex) when (ex.HResult is not (NoSpaceLeft or QuotaExceeded))
+        catch (IOException ex) when (!StorageFaults.IsOutOfSpace(ex))
         {
             // An I/O error's message names the staging folder on the server: the client hears the attachment's name only.
             throw Refused(zipName, "could not be unpacked: one of its entries could not be written (a name used for a file and a folder, " +

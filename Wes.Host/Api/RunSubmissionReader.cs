@@ -90,9 +90,10 @@ public static class RunSubmissionReader
                 ? new ApiException(StatusCodes.Status413PayloadTooLarge, RequestLimits.BodyTooLarge(limits.MaxRequestBodyBytes))
                 : new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {ex.Message}");
         }
-        catch (IOException ex)
+        catch (IOException ex) when (!Persistence.StorageFaults.IsOutOfSpace(ex))
         {
-            // The message of an I/O error may name a server path (the buffer file of a large body); it stays in the log.
+            // A full disk (filtered out above) is the server's fault and answered 507. The message of an I/O error may
+            // name a server path (the buffer file of a large part); it stays in the log.
             throw new ApiException(StatusCodes.Status400BadRequest, "The multipart body could not be read: it ended early or could not be buffered.", ex);
         }
     }

@@ -78,13 +78,13 @@ public sealed class RunSubmitter(
         }
         catch
         {
-            Directory.Delete(workspace.Root, recursive: true);
+            RemoveUnsubmitted(workspace.Root);
             throw;
         }
 
         if (outcome != InsertOutcome.Inserted)
         {
-            Directory.Delete(workspace.Root, recursive: true);
+            RemoveUnsubmitted(workspace.Root);
             // KeyTaken: a request with the same key committed first (a concurrent retry); answer with its run.
             return outcome == InsertOutcome.KeyTaken
                 ? await EarlierRunAsync(key!, cancellationToken) ?? throw new ApiException(StatusCodes.Status409Conflict,
@@ -170,12 +170,27 @@ public sealed class RunSubmitter(
         }
         catch
         {
-            if (Directory.Exists(staging.Root))
-            {
-                Directory.Delete(staging.Root, recursive: true);
-            }
-
+            RemoveUnsubmitted(staging.Root);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes the folder of a submission that failed. On a full or failing disk the removal can fail too; that must
+    /// not replace the error the client is told about, and the WorkspaceJanitor removes whatever is left later.
+    /// </summary>
+    private static void RemoveUnsubmitted(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left for the janitor, which logs what it removes.
         }
     }
 }

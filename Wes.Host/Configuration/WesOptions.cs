@@ -90,6 +90,9 @@ public sealed class WesOptions
     public Security.LimitOptions Limits { get; set; } = new();
     public Security.FetchOptions Fetch { get; set; } = new();
     public Api.IdempotencyOptions Idempotency { get; set; } = new();
+
+    /// <summary>Removal of the folders that crashed submissions leave in the runs folder.</summary>
+    public Execution.JanitorOptions Janitor { get; set; } = new();
 }
 
 public sealed class RetryOptions

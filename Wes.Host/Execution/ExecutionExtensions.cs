@@ -56,6 +56,7 @@ public static class ExecutionExtensions
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunRetryPolicy>();
         services.AddSingleton<Reconciler>();
+        services.AddSingleton<WorkspaceJanitor>();
         services.AddHostedService<ExecutorService>();
         services.AddHostedService<PostgresWakeupListener>();
         // The host must wait for the shutdown grace, plus the time engines get to exit after SIGTERM.

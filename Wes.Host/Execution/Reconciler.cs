@@ -11,7 +11,7 @@ namespace Wes.Execution;
 /// Any engine process group the dead executor left on this host is killed first.
 /// </summary>
 public sealed class Reconciler(
-    RunStore store, LeaseKeeper leases, ExecutorIdentity identity, IOptions<WesOptions> options, ILogger<Reconciler> logger)
+    RunStore store, LeaseKeeper leases, ExecutorIdentity identity, WorkspaceJanitor janitor, IOptions<WesOptions> options, ILogger<Reconciler> logger)
 {
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
     {
@@ -45,6 +45,7 @@ public sealed class Reconciler(
             }
         }
 
+        await janitor.SweepIfDueAsync(cancellationToken);
         return settled;
     }
 }

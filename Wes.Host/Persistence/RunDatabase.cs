@@ -134,3 +134,97 @@ public sealed class PostgresRunDatabase(NpgsqlDataSource dataSource) : IRunDatab
     public Task LockSubmitterAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(hashtext(@key))", new { key }, transaction, cancellationToken: cancellationToken));
 }
+
+/// <summary>What a storage or database failure means for a client: wait for space, or wait and retry.</summary>
+public enum StorageFault
+{
+    /// <summary>Not a storage fault: a bug or bad input, handled where it is raised.</summary>
+    None,
+
+    /// <summary>The disk (or the database server's disk) is full; nothing was written.</summary>
+    OutOfSpace,
+
+    /// <summary>The database or the data folder cannot be written or reached right now.</summary>
+    Unavailable,
+}
+
+/// <summary>Sorts the exceptions of a full disk and of an unwritable or unreachable database from every other failure.</summary>
+public static class StorageFaults
+{
+    // errno values (.NET puts the errno into IOException.HResult on Unix) and Windows' disk-full HRESULTs.
+    private const int Enospc = 28;
+    private const int Erofs = 30;
+    private const int Edquot = 122;
+    private const int WindowsDiskFull = unchecked((int)0x80070070);
+    private const int WindowsHandleDiskFull = unchecked((int)0x80070027);
+
+    public static StorageFault Classify(Exception exception)
+    {
+        foreach (var cause in Causes(exception))
+        {
+            var fault = cause switch
+            {
+                IOException io => io.HResult switch
+                {
+                    Enospc or Edquot or WindowsDiskFull or WindowsHandleDiskFull => StorageFault.OutOfSpace,
+                    Erofs => StorageFault.Unavailable,
+                    _ => StorageFault.None,
+                },
+                // Primary result codes: FULL; BUSY and LOCKED (after the retries), READONLY, IOERR, CANTOPEN.
+                SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) switch
+                {
+                    13 => StorageFault.OutOfSpace,
+                    5 or 6 or 8 or 10 or 14 => StorageFault.Unavailable,
+                    _ => StorageFault.None,
+                },
+                PostgresException postgres => ClassifyPostgres(postgres.SqlState),
+                // Any other Npgsql failure happened below SQL: refused, reset or timed-out connections, an exhausted pool.
+                NpgsqlException => StorageFault.Unavailable,
+                _ => StorageFault.None,
+            };
+            if (fault != StorageFault.None)
+            {
+                return fault;
+            }
+
+            // A statement error is never an outage, whatever it wraps.
+            if (cause is PostgresException or SqliteException)
+            {
+                return StorageFault.None;
+            }
+        }
+
+        return StorageFault.None;
+    }
+
+    public static bool IsOutOfSpace(Exception exception) => Classify(exception) == StorageFault.OutOfSpace;
+
+    /// <summary>53100 disk_full; server shutting down or not accepting connections, too many connections, class 08 connection errors.</summary>
+    private static StorageFault ClassifyPostgres(string sqlState) => sqlState switch
+    {
+        "53100" => StorageFault.OutOfSpace,
+        "57P01" or "57P02" or "57P03" or "53300" => StorageFault.Unavailable,
+        _ when sqlState.StartsWith("08", StringComparison.Ordinal) => StorageFault.Unavailable,
+        _ => StorageFault.None,
+    };
+
+    private static IEnumerable<Exception> Causes(Exception exception)
+    {
+        var pending = new Stack<Exception>([exception]);
+        while (pending.TryPop(out var cause))
+        {
+            yield return cause;
+            if (cause is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions.Reverse())
+                {
+                    pending.Push(inner);
+                }
+            }
+            else if (cause.InnerException is { } inner)
+            {
+                pending.Push(inner);
+            }
+        }
+    }
+}

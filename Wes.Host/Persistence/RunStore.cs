@@ -141,6 +141,18 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
         QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<RunOwnership>(new CommandDefinition(
             "SELECT run_id, owner FROM runs WHERE run_id = @runId", new { runId }, cancellationToken: ct)), cancellationToken);
 
+    /// <summary>Those of <paramref name="runIds"/> that have a row, looked up in batches.</summary>
+    public async Task<IReadOnlySet<string>> FindExistingRunIdsAsync(IReadOnlyList<string> runIds, CancellationToken cancellationToken)
+    {
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var batch in runIds.Chunk(500))
+        {
+            existing.UnionWith(await QueryListAsync<string>("SELECT run_id FROM runs WHERE run_id IN @batch", new { batch }, cancellationToken));
+        }
+
+        return existing;
+    }
+
     private static string QueuedByOwnerSql(string? owner) =>
         $"SELECT COUNT(*) FROM runs WHERE {(owner is null ? "owner IS NULL" : "owner = @owner")} AND state = 'QUEUED'";
 
