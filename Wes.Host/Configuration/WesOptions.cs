@@ -89,6 +89,9 @@ public sealed class WesOptions
     public Security.AuthOptions Auth { get; set; } = new();
     public Security.LimitOptions Limits { get; set; } = new();
     public Security.FetchOptions Fetch { get; set; } = new();
+
+    /// <summary>How engines are confined: bubblewrap, their user, their network.</summary>
+    public Execution.Sandbox.SandboxOptions Sandbox { get; set; } = new();
 }
 
 public sealed class RetryOptions
