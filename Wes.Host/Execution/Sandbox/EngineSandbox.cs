@@ -35,7 +35,8 @@ public sealed class EngineSandbox
         var home = Environment.GetEnvironmentVariable("HOME");
         _hiddenFolders =
         [
-            _dataDir, "/root",
+            // Private keys of the host's TLS certificates.
+            _dataDir, "/root", "/etc/ssl/private",
             .. string.IsNullOrEmpty(home) || home == "/" ? Array.Empty<string>() : [home],
             .. _options.HidePathList.Where(Directory.Exists),
         ];
