@@ -18,7 +18,6 @@ public sealed class EngineSandbox
     private static readonly TimeSpan RecheckUnavailable = TimeSpan.FromMinutes(1);
 
     private readonly SandboxOptions _options;
-    private readonly string _dataDir;
     private readonly IReadOnlyList<string> _hiddenFolders;
     private readonly IReadOnlyList<string> _hiddenFiles;
     private readonly TimeProvider _clock;
@@ -29,14 +28,14 @@ public sealed class EngineSandbox
     public EngineSandbox(IOptions<WesOptions> options, IConfiguration configuration, IHostEnvironment environment, TimeProvider clock)
     {
         _options = options.Value.Sandbox;
-        _dataDir = options.Value.ResolvedDataDir;
+        DataDir = options.Value.ResolvedDataDir;
         _clock = clock;
         User = string.IsNullOrWhiteSpace(_options.User) ? null : EngineUser.Resolve(_options.User);
         var home = Environment.GetEnvironmentVariable("HOME");
         _hiddenFolders =
         [
             // Private keys of the host's TLS certificates.
-            _dataDir, "/root", "/etc/ssl/private",
+            DataDir, "/root", "/etc/ssl/private",
             .. string.IsNullOrEmpty(home) || home == "/" ? Array.Empty<string>() : [home],
             .. _options.HidePathList.Where(Directory.Exists),
         ];
@@ -51,6 +50,9 @@ public sealed class EngineSandbox
             .. _options.HidePathList.Where(File.Exists),
         ];
     }
+
+    /// <summary>Holds the database and every run: hidden from engines but for the run's own folder.</summary>
+    public string DataDir { get; }
 
     /// <summary>The user engines run as, or null for the server's own user.</summary>
     public EngineUser? User { get; }

@@ -34,7 +34,8 @@ public static partial class SandboxMounts
         RunWorkspace workspace, IEnumerable<string> hiddenFolders, IEnumerable<string> hiddenFiles, IEnumerable<string> readOnly)
     {
         var mounts = new List<Mount> { new("/tmp", Kind.PrivateTmp) };
-        var hidden = hiddenFolders.Select(Canonical).OfType<string>().Where(Directory.Exists).Where(p => p != "/").Distinct().ToList();
+        // "/" cannot be hidden, and /tmp already is: both are left alone.
+        var hidden = hiddenFolders.Select(Canonical).OfType<string>().Where(Directory.Exists).Where(p => p is not "/" and not "/tmp").Distinct().ToList();
         mounts.AddRange(hidden.Select(p => new Mount(p, Kind.HiddenFolder)));
         mounts.AddRange(hiddenFiles.Select(Canonical).OfType<string>().Where(File.Exists).Distinct().Select(p => new Mount(p, Kind.HiddenFile)));
         mounts.AddRange(readOnly.Select(Canonical).OfType<string>().Where(p => p != "/").Distinct().Select(p => new Mount(p, Kind.ReadOnly)));

@@ -39,12 +39,12 @@ public static class SandboxProbe
             return SandboxStatus.Unavailable("bubblewrap needs Linux");
         }
 
-        var folder = Directory.CreateTempSubdirectory("wes-sandbox-probe-");
+        // A throwaway run in the data directory itself, so the probe also proves that the engine user reaches it.
+        var folder = new DirectoryInfo(Path.Combine(sandbox.DataDir, $".sandbox-probe-{Guid.NewGuid():N}"));
         try
         {
-            // Passable for an engine user: the run folders are given to it, their parent only needs to be passed.
-            File.SetUnixFileMode(folder.FullName, (UnixFileMode)0b111_101_101);
-            var workspace = new RunWorkspace(folder.FullName, "probe");
+            folder.Create();
+            var workspace = new RunWorkspace(folder.FullName, "run");
             Directory.CreateDirectory(workspace.Root);
             sandbox.PrepareRunDirectory(workspace);
             var truePath = Engines.EngineCatalog.FindOnPath("true") ?? "/bin/true";
@@ -60,7 +60,14 @@ public static class SandboxProbe
         }
         finally
         {
-            folder.Delete(recursive: true);
+            try
+            {
+                folder.Delete(recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Never created, or a leftover that does no harm.
+            }
         }
 
         return SandboxStatus.Enabled(sandbox.Describe(version));

@@ -16,6 +16,23 @@ public sealed class EngineSandboxTests
         Assert.Equal(SandboxState.Enabled, status.State);
         Assert.StartsWith("bubblewrap 0.", status.Tag, StringComparison.Ordinal);
         Assert.Contains("network shared", status.Tag, StringComparison.Ordinal);
+        // The probe's throwaway run in the data directory is gone again.
+        Assert.Equal(["runs", "wes.db"], Directory.EnumerateFileSystemEntries(harness.DataDir).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Status_WhenTheEngineUserCannotReachTheDataDirectory_IsUnavailableAndSaysWhere()
+    {
+        using var harness = new SandboxHarness(o => o.User = "nobody");
+        var closed = Path.GetDirectoryName(harness.DataDir)!;
+        File.SetUnixFileMode(closed, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var status = harness.Sandbox.Status;
+
+        Assert.Equal(SandboxState.Unavailable, status.State);
+        Assert.Contains($"nobody (uid 65534) cannot pass through {closed}", status.Description, StringComparison.Ordinal);
+        Assert.Contains($"chmod o+x {closed}", EngineSandbox.UnavailableMessage(status), StringComparison.Ordinal);
     }
 
     [Fact]
