@@ -34,7 +34,7 @@ public sealed class EngineSandbox
         var home = Environment.GetEnvironmentVariable("HOME");
         _hiddenFolders =
         [
-            // Private keys of the host's TLS certificates.
+            // /etc/ssl/private holds the private keys of the host's TLS certificates.
             DataDir, "/root", "/etc/ssl/private",
             .. string.IsNullOrEmpty(home) || home == "/" ? Array.Empty<string>() : [home],
             .. _options.HidePathList.Where(Directory.Exists),
@@ -81,8 +81,9 @@ public sealed class EngineSandbox
     }
 
     /// <summary>
-    /// The argument list to exec instead of [executable, ..arguments]: setpriv (for another user), bwrap and its
-    /// options, then the engine's own command. Unchanged when the operator turned the sandbox off.
+    /// The argument list to exec instead of [executable, ..arguments]: `setsid --fork --wait`, setpriv (for another
+    /// user), bwrap and its options, then the engine's own command. Unchanged when the operator turned the sandbox off.
+    /// Call <see cref="PrepareRunDirectory"/> first: the folders bound into the sandbox must exist.
     /// </summary>
     /// <exception cref="SandboxUnavailableException">The sandbox is required and cannot be used.</exception>
     public IReadOnlyList<string> Wrap(string executable, IReadOnlyList<string> arguments, SandboxContext context)
