@@ -100,6 +100,27 @@ public sealed class SandboxProcessTests
         await ProcessTable.WaitUntilAsync(() => ProcessTable.FindByCommandLine("sleep", marker).Count == 0, TimeSpan.FromSeconds(10), "the detached process is gone");
     }
 
+    [Fact]
+    public async Task SignalEngine_LetsTheEngineStopGracefully()
+    {
+        using var harness = new SandboxHarness();
+        var stopped = Path.Combine(harness.Workspace.OutputsDir, "stopped");
+        harness.Sandbox.PrepareRunDirectory(harness.Workspace);
+        using var engine = SandboxHarness.Start(harness.Wrap("/bin/sh", "-c",
+            $"trap 'echo cleaned up > {stopped}; exit 143' TERM; echo ready; while true; do sleep 0.05; done"));
+        Assert.Equal("ready", await engine.StandardOutput.ReadLineAsync());
+
+        var inner = SandboxProcesses.EngineOf(engine.Id);
+        Assert.NotNull(inner);
+        Assert.Contains("/bin/sh", File.ReadAllText($"/proc/{inner}/cmdline"), StringComparison.Ordinal);
+        const int SigTerm = 15;
+        Assert.True(SandboxProcesses.SignalEngine(engine.Id, SigTerm));
+
+        await engine.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        Assert.Equal(143, engine.ExitCode);
+        Assert.Equal("cleaned up\n", File.ReadAllText(stopped));
+    }
+
     private static long StartTime(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
