@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+
 namespace Wes.Execution.Sandbox;
 
 public static class SandboxExtensions
@@ -12,10 +15,17 @@ public static class SandboxExtensions
 }
 
 /// <summary>Says at start-up, in one line, whether engines will run sandboxed, and if not, why and what to do.</summary>
-public sealed class SandboxStartupReport(EngineSandbox sandbox, ILogger<SandboxStartupReport> logger) : IHostedService
+public sealed class SandboxStartupReport(
+    EngineSandbox sandbox, IOptions<WesOptions> options, ILogger<SandboxStartupReport> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (options.Value.MaxConcurrentRuns == 0)
+        {
+            // A process that only serves the API starts no engine; service-info still probes when asked.
+            return Task.CompletedTask;
+        }
+
         var status = sandbox.Status;
         switch (status.State)
         {
