@@ -12,6 +12,9 @@ public static class HostCommands
     public const string Executor = "executor";
     public const string Migrate = "migrate";
 
+    /// <summary>The exit code when the data folder, its disk or the SQLite files cannot be written.</summary>
+    public const int StorageUnusable = 3;
+
     private const string Usage = "Use: Wes.Host [api|executor|migrate] [--urls http://host:port]";
 
     /// <summary>The command (first argument unless it is an option) and the arguments left for the host.</summary>
@@ -24,6 +27,13 @@ public static class HostCommands
         {
             await Console.Error.WriteLineAsync("Configuration error:\n  " + problem);
             return 2;
+        }
+
+        if (command is Serve or Api or Executor or Migrate &&
+            StorageCheck.FindProblem(host.Services.GetRequiredService<IOptions<WesOptions>>().Value) is { } storage)
+        {
+            await Console.Error.WriteLineAsync(storage);
+            return StorageUnusable;
         }
 
         switch (command)

@@ -37,7 +37,8 @@ public static class ApiExtensions
             group.RequireAuthorization(AccessPolicy.Name).AddEndpointFilter(ApiErrors.AnswerRefusalsAsync)
                 .WithMetadata(ApiErrors.Declared(StatusCodes.Status400BadRequest), ApiErrors.Declared(StatusCodes.Status401Unauthorized),
                     ApiErrors.Declared(StatusCodes.Status403Forbidden), ApiErrors.Declared(StatusCodes.Status429TooManyRequests),
-                    ApiErrors.Declared(StatusCodes.Status500InternalServerError));
+                    ApiErrors.Declared(StatusCodes.Status500InternalServerError),
+                    ApiErrors.Declared(StatusCodes.Status503ServiceUnavailable), ApiErrors.Declared(StatusCodes.Status507InsufficientStorage));
             var names = basePath == BasePaths[0] ? "" : "Api";
             group.MapServiceInfoEndpoints(names);
             group.MapRunEndpoints(names);

@@ -19,6 +19,19 @@ public static class InputFileRules
             // Outside CWL File objects only file:// URLs are taken for files; other text is the workflow's business.
             : FileUrls.LocalPath(text.Value) is { } local ? Maybe(ServerPathProblem(text.Value, local, allowedRoots, text.Where)) : []);
 
+    /// <summary>
+    /// CWL runners load the params file with schema-salad, which obeys directives in it: $include and $import read
+    /// another file (any the server's user can read, past every check here), $mixin merges one in, $schemas fetches
+    /// documents, and $base or $namespaces change what relative and prefixed locations resolve to. No CWL input or
+    /// record field is named with a '$', so every such key is refused rather than each directive judged.
+    /// </summary>
+    public static IEnumerable<string> CwlDirectiveProblems(JsonNode? node) =>
+        from entry in WorkflowParamsStrings.Keys(node)
+        where entry.Key.StartsWith('$')
+        select $"{entry.Where}: keys starting with '$' ($include, $import, $mixin, $schemas, $base, $namespaces, ...) are " +
+            "directives the CWL runner would follow to read other files, so they are not accepted in workflow_params; " +
+            "put the value itself in the request, or attach the file and give it as a File.";
+
     private static IEnumerable<string> FileReferenceProblems(string reference, IReadOnlyList<string> allowedRoots, string where)
     {
         if (HasControlCharacter(reference))
@@ -41,6 +54,13 @@ public static class InputFileRules
             return uri.Scheme is "http" or "https"
                 ? []
                 : [$"{where}: scheme '{uri.Scheme}' is not supported for input files; use a relative path to an attachment, an http(s) URL, or a file:// URL under an allowed root."];
+        }
+
+        // "http://a..b/x" does not parse, but it is no relative path either: the engine's own URL parser decides what it reaches.
+        var colon = reference.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0 && Uri.CheckSchemeName(reference[..colon]))
+        {
+            return [$"{where}: '{reference}' is not a valid URL."];
         }
 
         var full = Path.GetFullPath(Path.Combine(RunFolder, Uri.UnescapeDataString(reference)));

@@ -16,16 +16,72 @@ public sealed class PageTokens(RunStore store)
     private readonly SemaphoreSlim _keyLock = new(1, 1);
     private byte[]? _key;
 
-    public async Task<string> CreateAsync(string scope, long position, CancellationToken cancellationToken)
+    /// <summary>Longest text position a token carries: a path relative to a run folder fits, as realpath(3) caps paths at 4096 bytes.</summary>
+    public const int MaxTextPositionBytes = 4096;
+
+    private const int MaxNumberBytes = 20;
+
+    // Text positions start with a marker no number has, so a number token never reads as text or the other way round.
+    private const byte TextMarker = (byte)'s';
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public Task<string> CreateAsync(string scope, long position, CancellationToken cancellationToken) =>
+        SignAsync(scope, Encoding.UTF8.GetBytes(position.ToString(CultureInfo.InvariantCulture)), cancellationToken);
+
+    /// <summary>A token for a position that is a text, such as the last path of a page of files.</summary>
+    public Task<string> CreateAsync(string scope, string position, CancellationToken cancellationToken)
     {
-        var payload = Encoding.UTF8.GetBytes(position.ToString(CultureInfo.InvariantCulture));
-        var mac = await MacAsync(scope, payload, cancellationToken);
-        return WebEncoders.Base64UrlEncode([.. mac, .. payload]);
+        var text = StrictUtf8.GetBytes(position);
+        if (text.Length > MaxTextPositionBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), $"A text position is at most {MaxTextPositionBytes} bytes.");
+        }
+
+        return SignAsync(scope, [TextMarker, .. text], cancellationToken);
     }
 
     /// <summary>The position in a token, or an ApiException (400) if it is malformed, forged or from another listing.</summary>
     public async Task<long> ReadAsync(string scope, string token, CancellationToken cancellationToken)
     {
+        var payload = await VerifiedPayloadAsync(scope, token, MaxNumberBytes, cancellationToken);
+        return long.TryParse(Encoding.UTF8.GetString(payload), NumberStyles.None, CultureInfo.InvariantCulture, out var position)
+            ? position
+            : throw Invalid();
+    }
+
+    /// <summary>The text position in a token made by <see cref="CreateAsync(string, string, CancellationToken)"/>, or an ApiException (400).</summary>
+    public async Task<string> ReadTextAsync(string scope, string token, CancellationToken cancellationToken)
+    {
+        var payload = await VerifiedPayloadAsync(scope, token, 1 + MaxTextPositionBytes, cancellationToken);
+        if (payload[0] != TextMarker)
+        {
+            throw Invalid();
+        }
+
+        try
+        {
+            return StrictUtf8.GetString(payload, 1, payload.Length - 1);
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Invalid();
+        }
+    }
+
+    private async Task<string> SignAsync(string scope, byte[] payload, CancellationToken cancellationToken)
+    {
+        var mac = await MacAsync(scope, payload, cancellationToken);
+        return WebEncoders.Base64UrlEncode([.. mac, .. payload]);
+    }
+
+    private async Task<byte[]> VerifiedPayloadAsync(string scope, string token, int maxPayloadBytes, CancellationToken cancellationToken)
+    {
+        // Checked before decoding, so an oversized token costs nothing.
+        if (token.Length > (MacBytes + maxPayloadBytes + 2) / 3 * 4)
+        {
+            throw Invalid();
+        }
+
         byte[] raw;
         try
         {
@@ -36,20 +92,14 @@ public sealed class PageTokens(RunStore store)
             throw Invalid();
         }
 
-        if (raw.Length <= MacBytes || raw.Length > MacBytes + 20)
+        if (raw.Length <= MacBytes || raw.Length > MacBytes + maxPayloadBytes)
         {
             throw Invalid();
         }
 
         var payload = raw[MacBytes..];
         var expected = await MacAsync(scope, payload, cancellationToken);
-        if (!CryptographicOperations.FixedTimeEquals(expected, raw.AsSpan(0, MacBytes)) ||
-            !long.TryParse(Encoding.UTF8.GetString(payload), NumberStyles.None, CultureInfo.InvariantCulture, out var position))
-        {
-            throw Invalid();
-        }
-
-        return position;
+        return CryptographicOperations.FixedTimeEquals(expected, raw.AsSpan(0, MacBytes)) ? payload : throw Invalid();
     }
 
     private static ApiException Invalid() =>

@@ -28,7 +28,7 @@ public static class RunEndpoints
             LogTextAsync(run_id, w => w.StdoutPath, store, options, ct)).WithName(names + "GetRunStdout");
         runs.MapGet("/{run_id}/stderr", (string run_id, RunStore store, IOptions<WesOptions> options, CancellationToken ct) =>
             LogTextAsync(run_id, w => w.StderrPath, store, options, ct)).WithName(names + "GetRunStderr");
-        runs.MapGet("/{run_id}/attempts/{attempt:int}/{stream:regex(^(stdout|stderr)$)}",
+        runs.MapGet("/{run_id}/attempts/{attempt:int}/{stream:regex(^(stdout|stderr)\\z)}",
             (string run_id, int attempt, string stream, RunStore store, IOptions<WesOptions> options, CancellationToken ct) =>
                 LogTextAsync(run_id, w => attempt >= 1 && attempt <= w.ArchivedAttempts ? w.ArchivedLog(attempt, stream + ".log") : null, store, options, ct))
             .WithName(names + "GetAttemptLog");
@@ -54,8 +54,9 @@ public static class RunEndpoints
     private static async Task<Ok<RunIdResponse>> RunWorkflowAsync(
         HttpRequest request, WesCaller caller, RunSubmitter submitter, IOptions<WesOptions> options, CancellationToken ct)
     {
+        var idempotencyKey = IdempotencyKeys.Read(request.Headers);
         var submission = await RunSubmissionReader.ReadAsync(request, options.Value.Limits, ct);
-        var runId = await submitter.SubmitAsync(submission, caller, ct);
+        var runId = await submitter.SubmitAsync(submission, caller, idempotencyKey, ct);
         return TypedResults.Ok(new RunIdResponse(runId));
     }
 
@@ -72,7 +73,7 @@ public static class RunEndpoints
     /// A run already CANCELING or terminal is left as it is, and the answer is still 200 with its id.
     /// </summary>
     private static async Task<Results<Ok<RunIdResponse>, JsonHttpResult<ErrorResponse>>> CancelRunAsync(
-        string run_id, WesCaller caller, RunStore store, RunCancellations cancellations, CancellationToken ct)
+        string run_id, WesCaller caller, RunStore store, CancellationToken ct)
     {
         // A claim can race the cancel; re-read and retry from the state the run is really in.
         for (var attempt = 0; attempt < 5; attempt++)
@@ -83,16 +84,11 @@ public static class RunEndpoints
                 return NotFound(run_id);
             }
 
-            var target = state switch
-            {
-                RunState.Queued => RunState.Canceled,
-                RunState.Initializing or RunState.Running => RunState.Canceling,
-                _ => (RunState?)null,
-            };
+            // The store tells the executor holding the run once the change commits.
+            var target = RunDecisions.CancelTarget(state.Value);
             if (target is null ||
                 await store.TransitionAsync(run_id, state.Value, target.Value, TransitionChanges.None, caller.Actor, "cancel requested", ct) == TransitionOutcome.Changed)
             {
-                cancellations.Stop(run_id, StopReason.CancelRequested);
                 return TypedResults.Ok(new RunIdResponse(run_id));
             }
         }
@@ -132,7 +128,10 @@ public static class RunEndpoints
             : TypedResults.Json(new ErrorResponse($"Run '{run_id}' has no task '{task_id}'.", 404), statusCode: 404);
     }
 
-    /// <summary>A log of the run, read only if it is a plain file of the run's own folder (never through a link).</summary>
+    /// <summary>
+    /// A log of the run, read only if it is a regular file with a single link in the run's own folder, never through a
+    /// link: a workflow can put anything in its place.
+    /// </summary>
     private static async Task<IResult> LogTextAsync(
         string runId, Func<RunWorkspace, string?> pick, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
     {
@@ -147,15 +146,20 @@ public static class RunEndpoints
             return TypedResults.Json(new ErrorResponse($"Run '{runId}' has no such earlier execution.", 404), statusCode: 404);
         }
 
-        if (SafeFiles.OpenReadInside(runsDir, Path.GetRelativePath(runsDir, path)) is { } log)
+        var log = SafeFiles.OpenReadInside(runsDir, Path.GetRelativePath(runsDir, path), out var refusal);
+        return refusal switch
         {
-            return TypedResults.Stream(log, "text/plain; charset=utf-8", enableRangeProcessing: true);
-        }
+            // The open file itself is streamed: opening it again by path could open something else.
+            FileRefusal.None => TypedResults.Stream(log!, "text/plain; charset=utf-8", enableRangeProcessing: true),
+            // Before the engine starts there is no log yet: an empty text, not an error.
+            FileRefusal.Missing => TypedResults.Text("", "text/plain; charset=utf-8"),
+            FileRefusal.NotRegular => LogNotServed(runId, "is not a regular file"),
+            FileRefusal.HardLinked => LogNotServed(runId, "has other hard links"),
+            _ => LogNotServed(runId, "is not a plain file of its run directory"),
+        };
 
-        // Before the engine starts there is no log yet: an empty text, not an error. A link in its place is not served.
-        return new FileInfo(path).LinkTarget is null
-            ? TypedResults.Text("", "text/plain; charset=utf-8")
-            : TypedResults.Json(new ErrorResponse($"The log of run '{runId}' is not a plain file of its run directory.", 404), statusCode: 404);
+        static JsonHttpResult<ErrorResponse> LogNotServed(string runId, string why) =>
+            TypedResults.Json(new ErrorResponse($"The log of run '{runId}' {why} and is not served.", 404), statusCode: 404);
     }
 
     internal static int PageSize(string? text, WesOptions options)

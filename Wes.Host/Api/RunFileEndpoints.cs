@@ -29,7 +29,10 @@ public static class RunFileEndpoints
         return group;
     }
 
-    /// <summary>The files below the run's outputs folder, by path, paged by position like the other lists.</summary>
+    /// <summary>
+    /// The files below the run's outputs folder, by path. The token holds the last path served, so a page reads only
+    /// the folders it needs and files added or removed meanwhile do not shift later pages.
+    /// </summary>
     private static async Task<Results<Ok<OutputListResponse>, JsonHttpResult<ErrorResponse>>> ListOutputsAsync(
         string run_id, string? page_size, string? page_token, HttpRequest request, RunStore store, PageTokens tokens, RunViews views,
         IOptions<WesOptions> options, CancellationToken ct)
@@ -41,13 +44,14 @@ public static class RunFileEndpoints
         }
 
         var scope = "outputs:" + run_id;
-        var skip = page_token is { Length: > 0 } ? (int)await tokens.ReadAsync(scope, page_token, ct) : 0;
-        var files = OutputFiles.List(new RunWorkspace(options.Value.RunsDir, run_id).OutputsDir);
+        var after = page_token is { Length: > 0 } ? await tokens.ReadTextAsync(scope, page_token, ct) : null;
+        // One extra file tells whether another page exists.
+        var files = new OutputWalk(new RunWorkspace(options.Value.RunsDir, run_id).OutputsDir).After(after).Take(size + 1).ToList();
         var outputsUrl = $"{views.ApiBase(request)}/runs/{run_id}/outputs";
-        var page = files.Skip(skip).Take(size).Select(f => new OutputFileEntry(
+        var page = files.Take(size).Select(f => new OutputFileEntry(
             f.RelativePath, f.Size, f.ModifiedUtc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             OutputLinks.Url(outputsUrl, f.RelativePath))).ToList();
-        var next = files.Count > skip + size ? await tokens.CreateAsync(scope, skip + size, ct) : "";
+        var next = files.Count > size ? await tokens.CreateAsync(scope, page[^1].Path, ct) : "";
         return TypedResults.Ok(new OutputListResponse(run_id, page, next));
     }
 
@@ -65,14 +69,25 @@ public static class RunFileEndpoints
         }
 
         var outputs = new RunWorkspace(options.Value.RunsDir, run_id).OutputsDir;
-        if (PathConfinement.Inside(outputs, Path.Combine(outputs, path)) is not { } real || !File.Exists(real))
+        var file = SafeFiles.OpenReadResolvedInside(outputs, Path.Combine(outputs, path), out var refusal);
+        if (file is null)
         {
-            return TypedResults.Json(new ErrorResponse($"Run '{run_id}' has no output file '{path}'.", 404), statusCode: 404);
+            var why = refusal switch
+            {
+                FileRefusal.NotRegular => $"Output '{path}' of run '{run_id}' is not a regular file; only regular files are served.",
+                FileRefusal.HardLinked => $"Output '{path}' of run '{run_id}' has other hard links and is not served.",
+                _ => $"Run '{run_id}' has no output file '{path}'.",
+            };
+            return TypedResults.Json(new ErrorResponse(why, 404), statusCode: 404);
         }
 
-        var type = ContentTypes.TryGetContentType(real, out var known) ? known : "application/octet-stream";
-        return TypedResults.PhysicalFile(real, type, Path.GetFileName(path), enableRangeProcessing: true);
+        var type = ContentTypes.TryGetContentType(path, out var known) ? known : "application/octet-stream";
+        return Serve(file, type, Path.GetFileName(path));
     }
+
+    /// <summary>The open file itself is streamed: opening it again by path could open something else.</summary>
+    private static FileStreamHttpResult Serve(FileStream file, string contentType, string? downloadName = null) =>
+        TypedResults.Stream(file, contentType, downloadName, File.GetLastWriteTimeUtc(file.SafeFileHandle), enableRangeProcessing: true);
 
     /// <summary>Why a requested output path is refused before the disk is looked at, or null.</summary>
     public static string? OutputPathProblem(string path)
@@ -104,11 +119,16 @@ public static class RunFileEndpoints
         }
 
         var workspace = new RunWorkspace(options.Value.RunsDir, runId);
-        // The link may point anywhere the engine wrote; only a file inside the run's folder is served.
-        var real = PathConfinement.Inside(workspace.Root, workspace.TaskLogPath(taskId, stream));
+        // The link may point anywhere the engine wrote; only a regular file inside the run's folder is served.
+        var file = SafeFiles.OpenReadResolvedInside(workspace.Root, workspace.TaskLogPath(taskId, stream), out var refusal);
         var name = stream == TaskLogStream.Stdout ? "stdout" : "stderr";
-        return real is not null && File.Exists(real)
-            ? TypedResults.PhysicalFile(real, "text/plain; charset=utf-8", enableRangeProcessing: true)
-            : TypedResults.Json(new ErrorResponse($"Task '{taskId}' of run '{runId}' has no {name} log; its engine keeps none for it.", 404), statusCode: 404);
+        return file is not null
+            ? Serve(file, "text/plain; charset=utf-8")
+            : TypedResults.Json(new ErrorResponse(refusal switch
+            {
+                FileRefusal.NotRegular => $"The {name} log of task '{taskId}' of run '{runId}' is not a regular file and is not served.",
+                FileRefusal.HardLinked => $"The {name} log of task '{taskId}' of run '{runId}' has other hard links and is not served.",
+                _ => $"Task '{taskId}' of run '{runId}' has no {name} log; its engine keeps none for it.",
+            }, 404), statusCode: 404);
     }
 }

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Net.Http.Headers;
@@ -14,15 +12,6 @@ namespace Wes.Api;
 public static class RunSubmissionReader
 {
     public const string AttachmentField = "workflow_attachment";
-
-    private static readonly string[] Fields =
-    [
-        "workflow_type", "workflow_type_version", "workflow_url", "workflow_engine", "workflow_engine_version",
-        "workflow_params", "tags", "workflow_engine_parameters",
-    ];
-
-    // Field sizes are measured as sent, so non-ASCII text is not inflated into \u escapes.
-    private static readonly JsonSerializerOptions AsSent = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static async Task<RunSubmission> ReadAsync(HttpRequest request, LimitOptions limits, CancellationToken cancellationToken)
     {
@@ -43,7 +32,7 @@ public static class RunSubmissionReader
     private static async Task<RunSubmission> ReadFormAsync(HttpRequest request, LimitOptions limits, CancellationToken cancellationToken)
     {
         var form = await ReadMultipartAsync(request, limits, cancellationToken);
-        var attachments = form.Files.Where(f => f.Name == AttachmentField).ToList();
+        var attachments = form.Attachments;
         if (attachments.Count > limits.MaxAttachments)
         {
             throw new ApiException(StatusCodes.Status413PayloadTooLarge,
@@ -56,29 +45,17 @@ public static class RunSubmissionReader
                 $"The attachments together are larger than {limits.MaxAttachmentBytes} bytes (Wes:Limits:MaxAttachmentBytes).");
         }
 
-        // The form reader bounds the total size only; each text field is held to the field limit here.
-        if (form.FirstOrDefault(field => field.Value.Sum(value => Encoding.UTF8.GetByteCount(value ?? "")) > limits.MaxFieldBytes) is { Key: { } large })
-        {
-            throw FieldTooLarge(large, limits);
-        }
+        string? Field(string name) => form.Fields.GetValueOrDefault(name) is { Length: > 0 } value ? value : null;
 
-        // Some clients send every field as a file part; a non-attachment file part is read as that field's text.
-        var fileFields = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in form.Files.Where(f => f.Name != AttachmentField && !form.ContainsKey(f.Name)))
+        var budget = new JsonBudget(limits);
+        JsonField JsonText(string name)
         {
-            if (file.Length > limits.MaxFieldBytes)
+            if (Field(name) is { } text)
             {
-                throw FieldTooLarge(file.Name, limits);
+                budget.CheckText(text);
             }
 
-            using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8);
-            fileFields[file.Name] = await reader.ReadToEndAsync(cancellationToken);
-        }
-
-        string? Field(string name)
-        {
-            var value = form.TryGetValue(name, out var values) ? values.ToString() : fileFields.GetValueOrDefault(name);
-            return string.IsNullOrEmpty(value) ? null : value;
+            return JsonField.FromText(name, Field(name));
         }
 
         return new RunSubmission
@@ -88,18 +65,18 @@ public static class RunSubmissionReader
             WorkflowUrl = Field("workflow_url"),
             WorkflowEngine = Field("workflow_engine"),
             WorkflowEngineVersion = Field("workflow_engine_version"),
-            WorkflowParams = JsonField.FromText("workflow_params", Field("workflow_params")),
-            Tags = JsonField.FromText("tags", Field("tags")),
-            WorkflowEngineParameters = JsonField.FromText("workflow_engine_parameters", Field("workflow_engine_parameters")),
+            WorkflowParams = JsonText("workflow_params"),
+            Tags = JsonText("tags"),
+            WorkflowEngineParameters = JsonText("workflow_engine_parameters"),
             Attachments = attachments.Select(f => new Attachment(AttachmentName(f), f)).ToList(),
         };
     }
 
-    private static async Task<IFormCollection> ReadMultipartAsync(HttpRequest request, LimitOptions limits, CancellationToken cancellationToken)
+    private static async Task<MultipartForm> ReadMultipartAsync(HttpRequest request, LimitOptions limits, CancellationToken cancellationToken)
     {
         try
         {
-            return await request.ReadFormAsync(cancellationToken);
+            return await MultipartForm.ReadAsync(request, limits, cancellationToken);
         }
         catch (BadHttpRequestException)
         {
@@ -108,28 +85,25 @@ public static class RunSubmissionReader
         }
         catch (InvalidDataException ex)
         {
-            // Sizes and counts over a configured limit are 413; anything else wrong with the body's framing is 400.
-            var message = ex.Message;
-            throw message switch
-            {
-                _ when message.StartsWith("Form value length limit", StringComparison.Ordinal) => new ApiException(StatusCodes.Status413PayloadTooLarge,
-                    $"A form field is larger than {limits.MaxFieldBytes} bytes (Wes:Limits:MaxFieldBytes)."),
-                _ when message.StartsWith("Form value count limit", StringComparison.Ordinal) => new ApiException(StatusCodes.Status413PayloadTooLarge,
-                    $"The form has too many parts; at most {limits.MaxAttachments} workflow_attachment parts are accepted (Wes:Limits:MaxAttachments)."),
-                _ when message.StartsWith("Multipart body length limit", StringComparison.Ordinal) => new ApiException(StatusCodes.Status413PayloadTooLarge,
-                    RequestLimits.BodyTooLarge(limits.MaxRequestBodyBytes)),
-                _ => new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {message}"),
-            };
+            // A part over the size limit is 413; anything else wrong with the body's framing is 400.
+            throw ex.Message.StartsWith("Multipart body length limit", StringComparison.Ordinal)
+                ? new ApiException(StatusCodes.Status413PayloadTooLarge, RequestLimits.BodyTooLarge(limits.MaxRequestBodyBytes))
+                : new ApiException(StatusCodes.Status400BadRequest, $"The multipart body could not be read: {ex.Message}");
         }
-        catch (IOException)
+        catch (IOException ex) when (!Persistence.StorageFaults.IsOutOfSpace(ex))
         {
-            // The message of an I/O error may name a server path (the buffer file of a large part); it stays in the log.
-            throw new ApiException(StatusCodes.Status400BadRequest, "The multipart body could not be read: it ended early or could not be buffered.");
+            // A full disk (filtered out above) is the server's fault and answered 507. The message of an I/O error may
+            // name a server path (the buffer file of a large part); it stays in the log.
+            throw new ApiException(StatusCodes.Status400BadRequest, "The multipart body could not be read: it ended early or could not be buffered.", ex);
         }
     }
 
-    private static ApiException FieldTooLarge(string name, LimitOptions limits) =>
-        new(StatusCodes.Status413PayloadTooLarge, $"Field {name} is larger than {limits.MaxFieldBytes} bytes (Wes:Limits:MaxFieldBytes).");
+    public static ApiException FieldTooLarge(string name, LimitOptions limits) =>
+        new(StatusCodes.Status413PayloadTooLarge, $"Field {Printable(name)} is larger than {limits.MaxFieldBytes} bytes (Wes:Limits:MaxFieldBytes).");
+
+    /// <summary>A field name the client chose, as a message may show it: control characters as '?', at most 100 characters.</summary>
+    public static string Printable(string name) =>
+        new(name.Take(100).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
     /// <summary>The body, up to the size limit: Kestrel enforces it too, but not every server in front of this code does.</summary>
     private static async Task<MemoryStream> ReadBoundedAsync(Stream body, long max, CancellationToken cancellationToken)
@@ -168,11 +142,14 @@ public static class RunSubmissionReader
 
     private static async Task<RunSubmission> ReadJsonAsync(HttpRequest request, LimitOptions limits, CancellationToken cancellationToken)
     {
+        var budget = new JsonBudget(limits);
         JsonNode? body;
         try
         {
             await using var bounded = await ReadBoundedAsync(request.Body, limits.MaxRequestBodyBytes, cancellationToken);
-            body = await StrictJson.ParseAsync(bounded, cancellationToken);
+            var bytes = bounded.GetBuffer().AsSpan(0, (int)bounded.Length);
+            budget.CheckBody(bytes);
+            body = StrictJson.Parse(bytes, limits.MaxJsonDepth);
         }
         catch (JsonException ex)
         {
@@ -184,9 +161,15 @@ public static class RunSubmissionReader
             throw new ApiException(StatusCodes.Status400BadRequest, "The JSON body must be an object with the RunRequest fields.");
         }
 
-        if (Fields.FirstOrDefault(name => obj[name] is { } node && Encoding.UTF8.GetByteCount(node.ToJsonString(AsSent)) > limits.MaxFieldBytes) is { } large)
+        JsonField JsonObjectField(string name)
         {
-            throw FieldTooLarge(large, limits);
+            // Some clients send these objects as JSON text, which is parsed in turn and so spends the same budget.
+            if (obj[name] is JsonValue value && value.TryGetValue<string>(out var text))
+            {
+                budget.CheckText(text);
+            }
+
+            return JsonField.From(name, obj[name]);
         }
 
         var errors = new List<string>();
@@ -219,9 +202,9 @@ public static class RunSubmissionReader
             WorkflowUrl = Text("workflow_url"),
             WorkflowEngine = Text("workflow_engine"),
             WorkflowEngineVersion = Text("workflow_engine_version"),
-            WorkflowParams = JsonField.From("workflow_params", obj["workflow_params"]),
-            Tags = JsonField.From("tags", obj["tags"]),
-            WorkflowEngineParameters = JsonField.From("workflow_engine_parameters", obj["workflow_engine_parameters"]),
+            WorkflowParams = JsonObjectField("workflow_params"),
+            Tags = JsonObjectField("tags"),
+            WorkflowEngineParameters = JsonObjectField("workflow_engine_parameters"),
             ReadErrors = errors,
         };
     }

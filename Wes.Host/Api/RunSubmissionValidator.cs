@@ -65,8 +65,17 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
 
         // Where the server, or the engine on its behalf, will connect: no credentials, no refused address literal.
         RuleFor(s => s.WorkflowUrl).Custom((url, context) => AddAll(context, "workflow_url", FetchUrlRules.WorkflowUrlProblems(url ?? "", fetchPolicy)));
-        RuleFor(s => s.WorkflowParams).Custom((field, context) => AddAll(context, "workflow_params", FetchUrlRules.InputUrlProblems(field.Value, fetchPolicy)));
+        // Input URLs are fetched by the engine itself: their host names are looked up now, with a short time limit.
+        var inputHosts = new InputHostCheck(fetchPolicy, options.Value.Fetch);
+        RuleFor(s => s).CustomAsync(async (s, context, ct) => AddAll(context, "workflow_params",
+            await inputHosts.ProblemsAsync(FetchUrlRules.InputUrls(s.WorkflowParams.Value, IsCwl(s)), ct)));
+
+        // Schema-salad directives would make a CWL runner read files that none of the checks above see.
+        RuleFor(s => s).Custom((s, context) =>
+            AddAll(context, "workflow_params", IsCwl(s) ? InputFileRules.CwlDirectiveProblems(s.WorkflowParams.Value) : []));
     }
+
+    private static bool IsCwl(RunSubmission s) => s.CanonicalType == Execution.Engines.Cwl.CwlLanguage.WorkflowType;
 
     private static void AddAll<T>(ValidationContext<T> context, string field, IEnumerable<string> problems)
     {

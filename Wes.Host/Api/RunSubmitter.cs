@@ -14,16 +14,25 @@ namespace Wes.Api;
 
 /// <summary>
 /// Records a validated submission: attachments and the request are written and flushed to disk in a staging folder,
-/// moved into place, and only then is the QUEUED row committed. It signals the executor; it never runs work itself.
+/// moved into place, and only then is the QUEUED row committed; the store then tells the executor. It never runs work itself.
 /// </summary>
 public sealed class RunSubmitter(
     RunStore store, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, IValidator<RunSubmission> validator,
-    RunSignal signal, IOptions<WesOptions> options, TimeProvider clock)
+    IOptions<WesOptions> options, TimeProvider clock)
 {
     private readonly IExecutionProvider _provider = ExecutionProviders.Default(providers, options.Value);
 
-    public async Task<string> SubmitAsync(RunSubmission submission, WesCaller caller, CancellationToken cancellationToken)
+    public async Task<string> SubmitAsync(RunSubmission submission, WesCaller caller, string? idempotencyKey, CancellationToken cancellationToken)
     {
+        // A retry of a stored submission is answered with its run before anything else is checked, so it gets the
+        // first answer even when the queue has filled since. A body that could not be read is never "the same
+        // request": its fingerprint would lose what was wrong with it, so it goes on to get its 400.
+        var key = idempotencyKey is null ? null : await KeyClaimAsync(submission, caller, idempotencyKey, cancellationToken);
+        if (key is not null && IsReadable(submission) && await EarlierRunAsync(key, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+
         // Checked before anything is validated or written, and again under the insert's lock (see RunStore.InsertAsync).
         var maxQueued = options.Value.Limits.MaxQueuedRunsPerUser;
         if (await store.CountQueuedAsync(caller.User, cancellationToken) >= maxQueued)
@@ -62,26 +71,63 @@ public sealed class RunSubmitter(
 
         var workspace = new RunWorkspace(options.Value.RunsDir, runId);
         await StageAsync(workspace, submission, run.RequestJson, cancellationToken);
-        bool inserted;
+        InsertOutcome outcome;
         try
         {
-            inserted = await store.InsertAsync(run, caller.Actor, maxQueued, cancellationToken);
+            outcome = await store.InsertAsync(run, caller.Actor, maxQueued, key, cancellationToken);
         }
         catch
         {
-            Directory.Delete(workspace.Root, recursive: true);
+            RemoveUnsubmitted(workspace.Root);
             throw;
         }
 
-        if (!inserted)
+        if (outcome != InsertOutcome.Inserted)
         {
-            Directory.Delete(workspace.Root, recursive: true);
-            throw QueueFull(caller, maxQueued);
+            RemoveUnsubmitted(workspace.Root);
+            // KeyTaken: a request with the same key committed first (a concurrent retry); answer with its run.
+            return outcome == InsertOutcome.KeyTaken
+                ? await EarlierRunAsync(key!, cancellationToken) ?? throw new ApiException(StatusCodes.Status409Conflict,
+                    $"Another request with this {IdempotencyKeys.Header} was being stored at the same time; retry.")
+                : throw QueueFull(caller, maxQueued);
         }
 
-        signal.Notify();
         return runId;
     }
+
+    private async Task<SubmissionKeyClaim> KeyClaimAsync(RunSubmission submission, WesCaller caller, string key, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var row = new SubmissionKey
+        {
+            Scope = IdempotencyKeys.Scope(caller),
+            Key = key,
+            RequestHash = await IdempotencyKeys.FingerprintAsync(submission.ToRequestJson(), submission.Attachments, cancellationToken),
+            CreatedAt = now.ToUnixTimeMilliseconds(),
+        };
+        return new SubmissionKeyClaim(row, (now - options.Value.Idempotency.KeyLifetime).ToUnixTimeMilliseconds());
+    }
+
+    /// <summary>The run a live key was stored with, if the request is the same; 422 if the key came with another request.</summary>
+    private async Task<string?> EarlierRunAsync(SubmissionKeyClaim claim, CancellationToken cancellationToken)
+    {
+        var stored = await store.FindSubmissionKeyAsync(claim.Row.Scope, claim.Row.Key, claim.ValidFrom, cancellationToken);
+        if (stored is null)
+        {
+            return null;
+        }
+
+        return stored.RequestHash == claim.Row.RequestHash
+            ? stored.RunId
+            : throw new ApiException(StatusCodes.Status422UnprocessableEntity,
+                $"This {IdempotencyKeys.Header} was used for a different request (run {stored.RunId}) within the last " +
+                $"{options.Value.Idempotency.KeyHours.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} h; " +
+                "send a new key with a new request.");
+    }
+
+    private static bool IsReadable(RunSubmission submission) =>
+        submission.ReadErrors.Count == 0 &&
+        new[] { submission.WorkflowParams, submission.Tags, submission.WorkflowEngineParameters }.All(field => field.Error is null);
 
     private static ApiException QueueFull(WesCaller caller, int maxQueued) =>
         new(StatusCodes.Status429TooManyRequests,
@@ -108,9 +154,10 @@ public sealed class RunSubmitter(
             }
 
             var staged = submission.Attachments.Select(a => RunSubmissionValidator.NormalizeRelative(a.Name)).ToHashSet(StringComparer.Ordinal);
+            var budget = new UnpackBudget(options.Value.UnpackMaxBytes, options.Value.UnpackMaxEntries);
             foreach (var zip in AttachmentUnpacker.Requested(submission.Tags.Value))
             {
-                await AttachmentUnpacker.UnpackAsync(staging, zip, staged, options.Value.UnpackMaxBytes, options.Value.UnpackMaxEntries, cancellationToken);
+                await AttachmentUnpacker.UnpackAsync(staging, zip, staged, budget, cancellationToken);
             }
 
             await using (var file = new FileStream(staging.RequestPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, true))
@@ -123,12 +170,27 @@ public sealed class RunSubmitter(
         }
         catch
         {
-            if (Directory.Exists(staging.Root))
-            {
-                Directory.Delete(staging.Root, recursive: true);
-            }
-
+            RemoveUnsubmitted(staging.Root);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes the folder of a submission that failed. On a full or failing disk the removal can fail too; that must
+    /// not replace the error the client is told about, and the WorkspaceJanitor removes whatever is left later.
+    /// </summary>
+    private static void RemoveUnsubmitted(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left for the janitor, which logs what it removes.
         }
     }
 }

@@ -1,5 +1,7 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Wes.Security;
 
 namespace Wes.Api;
 
@@ -12,8 +14,9 @@ public static class StrictJson
 {
     public static JsonNode? Parse(string text) => Checked(JsonNode.Parse(text));
 
-    public static async Task<JsonNode?> ParseAsync(Stream body, CancellationToken cancellationToken) =>
-        Checked(await JsonNode.ParseAsync(body, cancellationToken: cancellationToken));
+    /// <summary>Bytes already passed through <see cref="JsonBudget.CheckBody"/>, so within its depth.</summary>
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8, int maxDepth) =>
+        Checked(JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth }));
 
     private static JsonNode? Checked(JsonNode? node)
     {
@@ -53,6 +56,96 @@ public static class StrictJson
             case JsonValue value when value.GetValueKind() == JsonValueKind.String:
                 _ = value.GetValue<string>();
                 break;
+        }
+    }
+}
+
+/// <summary>
+/// What one request's JSON may cost, checked by a forward-only scan of the raw bytes before any document is built:
+/// a document holds some hundred bytes per value, so 30 MB of "0," would otherwise become a tree of over a gigabyte.
+/// Depth counts from the RunRequest object, so a multipart field's JSON text starts one level down, as it would in a
+/// JSON body; elements (values and property names) are counted across all of the request's JSON together.
+/// </summary>
+public sealed class JsonBudget(LimitOptions limits)
+{
+    private long _elements;
+
+    /// <summary>A whole JSON body: depth, elements, and the raw size of each top-level field (Wes:Limits:MaxFieldBytes).</summary>
+    public void CheckBody(ReadOnlySpan<byte> utf8) => Scan(utf8, depthBefore: 0, measureFields: true);
+
+    /// <summary>
+    /// The JSON text of one field (a multipart part, or a JSON-body field sent as a string). Text that is not JSON is
+    /// left for the field's parser to report with the field's name.
+    /// </summary>
+    public void CheckText(string text)
+    {
+        try
+        {
+            Scan(Encoding.UTF8.GetBytes(text), depthBefore: 1, measureFields: false);
+        }
+        catch (JsonException)
+        {
+        }
+    }
+
+    private void Scan(ReadOnlySpan<byte> utf8, int depthBefore, bool measureFields)
+    {
+        // One level of room, so that this scan, not the reader, refuses a document one level too deep.
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = limits.MaxJsonDepth + 1 });
+        string? field = null;
+        long fieldStart = -1;
+        while (reader.Read())
+        {
+            var token = reader.TokenType;
+            if (token is JsonTokenType.StartObject or JsonTokenType.StartArray && depthBefore + reader.CurrentDepth + 1 > limits.MaxJsonDepth)
+            {
+                throw new ApiException(StatusCodes.Status400BadRequest,
+                    $"The request's JSON is nested more than {limits.MaxJsonDepth} levels deep (Wes:Limits:MaxJsonDepth).");
+            }
+
+            if (token is not (JsonTokenType.EndObject or JsonTokenType.EndArray) && ++_elements > limits.MaxJsonElements)
+            {
+                throw new ApiException(StatusCodes.Status413PayloadTooLarge,
+                    $"The request's JSON holds more than {limits.MaxJsonElements} values and property names (Wes:Limits:MaxJsonElements).");
+            }
+
+            if (!measureFields)
+            {
+                continue;
+            }
+
+            if (token == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+            {
+                field = FieldName(ref reader);
+                fieldStart = -1;
+            }
+            else if (field is not null && reader.CurrentDepth >= 1)
+            {
+                fieldStart = fieldStart < 0 ? reader.TokenStartIndex : fieldStart;
+                if (reader.BytesConsumed - fieldStart > limits.MaxFieldBytes)
+                {
+                    throw RunSubmissionReader.FieldTooLarge(field, limits);
+                }
+            }
+        }
+    }
+
+    /// <summary>A top-level name, whose size the field limit bounds too, since a document would hold it as text.</summary>
+    private string FieldName(ref Utf8JsonReader reader)
+    {
+        if (reader.BytesConsumed - reader.TokenStartIndex > limits.MaxFieldBytes)
+        {
+            throw new ApiException(StatusCodes.Status413PayloadTooLarge,
+                $"A field name is longer than {limits.MaxFieldBytes} bytes (Wes:Limits:MaxFieldBytes).");
+        }
+
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new JsonException("a property name is not valid Unicode", ex);
         }
     }
 }

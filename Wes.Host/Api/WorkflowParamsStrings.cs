@@ -45,4 +45,27 @@ public static class WorkflowParamsStrings
                 break;
         }
     }
+
+    /// <summary>Every property name in workflow_params, at any depth, with the path of its value.</summary>
+    public static IEnumerable<(string Where, string Key)> Keys(JsonNode? node, string where = "workflow_params")
+    {
+        var children = node switch
+        {
+            JsonObject obj => obj.Select(pair => (Where: $"{where}.{pair.Key}", Key: (string?)pair.Key, Node: pair.Value)),
+            JsonArray array => array.Select((item, i) => (Where: $"{where}[{i}]", Key: (string?)null, Node: item)),
+            _ => [],
+        };
+        foreach (var (path, key, child) in children)
+        {
+            if (key is not null)
+            {
+                yield return (path, key);
+            }
+
+            foreach (var inner in Keys(child, path))
+            {
+                yield return inner;
+            }
+        }
+    }
 }

@@ -89,6 +89,10 @@ public sealed class WesOptions
     public Security.AuthOptions Auth { get; set; } = new();
     public Security.LimitOptions Limits { get; set; } = new();
     public Security.FetchOptions Fetch { get; set; } = new();
+    public Api.IdempotencyOptions Idempotency { get; set; } = new();
+
+    /// <summary>Removal of the folders that crashed submissions leave in the runs folder.</summary>
+    public Execution.JanitorOptions Janitor { get; set; } = new();
 
     /// <summary>How engines are confined: bubblewrap, their user, their network.</summary>
     public Execution.Sandbox.SandboxOptions Sandbox { get; set; } = new();

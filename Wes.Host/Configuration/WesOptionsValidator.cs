@@ -43,6 +43,12 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
 
         Check(options.UnpackMaxBytes > 0, "Wes:UnpackMaxBytes", "must be positive", options.UnpackMaxBytes);
         Check(options.UnpackMaxEntries > 0, "Wes:UnpackMaxEntries", "must be positive", options.UnpackMaxEntries);
+        Check(options.Idempotency.KeyHours is > 0 and <= 8760, "Wes:Idempotency:KeyHours", "must be more than 0 and at most 8760 (a year)", options.Idempotency.KeyHours);
+        // A submission moves its folder into place moments before the row commits; the grace must outlast a slow commit.
+        Check(options.Janitor.GraceSeconds is >= 300 and <= 31_536_000,
+            "Wes:Janitor:GraceSeconds", "must be between 300 and 31536000", options.Janitor.GraceSeconds);
+        Check(options.Janitor.IntervalSeconds is >= 10 and <= 86400,
+            "Wes:Janitor:IntervalSeconds", "must be between 10 and 86400", options.Janitor.IntervalSeconds);
         Check(options.Mock.DelayMilliseconds >= 0, "Wes:Mock:DelayMilliseconds", "must not be negative", options.Mock.DelayMilliseconds);
         Check(string.IsNullOrWhiteSpace(options.PublicBaseUrl) || IsHttpUrl(options.PublicBaseUrl),
             "WES_PUBLIC_BASE_URL (Wes:PublicBaseUrl)", "must be an absolute http(s) URL", options.PublicBaseUrl);

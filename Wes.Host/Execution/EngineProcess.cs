@@ -1,70 +1,86 @@
-using System.ComponentModel;
-using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Wes.Execution;
 
-/// <summary>The result of one engine process, recorded once, by the one code path that waited for it.</summary>
-public sealed record ProcessOutcome(int ExitCode, bool Killed);
+/// <summary>
+/// A started engine as the run records it: its process id and the process's start time (clock ticks after boot),
+/// which tells it apart from a later process that reuses the id. Written "local:&lt;pid&gt;:&lt;start&gt;".
+/// </summary>
+public sealed record LocalProcessHandle(int Pid, long StartTime)
+{
+    private const string Prefix = "local:";
+
+    public override string ToString() => $"{Prefix}{Pid.ToString(CultureInfo.InvariantCulture)}:{StartTime.ToString(CultureInfo.InvariantCulture)}";
+
+    public static LocalProcessHandle? Parse(string? text)
+    {
+        var parts = text is not null && text.StartsWith(Prefix, StringComparison.Ordinal) ? text[Prefix.Length..].Split(':') : [];
+        return parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out var pid) &&
+            long.TryParse(parts[1], CultureInfo.InvariantCulture, out var start)
+            ? new LocalProcessHandle(pid, start)
+            : null;
+    }
+
+    /// <summary>Whether this very process (same id, same start time) still exists and has not ended.</summary>
+    public bool IsAlive() => ProcessTree.StartTimeOf(Pid) == StartTime && !ProcessTree.HasEnded(Pid);
+}
 
 /// <summary>
-/// Starts an engine as a child process without a shell, in a session and process group of its own, with stdout and
-/// stderr copied to files. Stopping it signals the whole group, so every process the engine started goes too.
+/// Starts an engine without a shell, in a session and process group of its own, with stdout and stderr written
+/// straight into files; follows it by its exit; stops it with SIGTERM to the whole group and tree, then SIGKILL.
 /// </summary>
 public static partial class EngineProcess
 {
     private const int SigTerm = 15;
     private const int SigKill = 9;
-    private static readonly bool HasSetsid = File.Exists("/usr/bin/setsid") || File.Exists("/bin/setsid");
+    private static readonly TimeSpan LongestPoll = TimeSpan.FromMilliseconds(200);
 
-    public static async Task<ProcessOutcome> RunAsync(
-        string executable, IReadOnlyList<string> arguments, string workingDirectory, string stdoutPath, string stderrPath,
-        Func<int, Task> onStarted, TimeSpan killGrace, CancellationToken stop)
+    public static LocalProcessHandle Start(IReadOnlyList<string> argv, string workingDirectory, string stdoutPath, string stderrPath)
     {
-        var startInfo = new ProcessStartInfo
+        var pid = NativeProcess.Start(argv, workingDirectory, stdoutPath, stderrPath);
+        return new LocalProcessHandle(pid, ProcessTree.StartTimeOf(pid) ?? 0);
+    }
+
+    /// <summary>Waits for the process to exit and answers its exit code; throws when <paramref name="stop"/> fires first.</summary>
+    public static async Task<int> WaitForExitAsync(LocalProcessHandle handle, CancellationToken stop)
+    {
+        var poll = TimeSpan.FromMilliseconds(5);
+        while (true)
         {
-            // setsid execs the engine in place (same pid), making the pid also the process-group id.
-            FileName = HasSetsid ? "setsid" : executable,
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (HasSetsid)
-        {
-            startInfo.ArgumentList.Add(executable);
+            if (NativeProcess.TryReap(handle.Pid) is { } code)
+            {
+                // Whatever the engine left behind in its group (background jobs, stuck children) goes with it.
+                KillGroup(handle.Pid, SigKill);
+                return code;
+            }
+
+            await Task.Delay(poll, stop);
+            poll = TimeSpan.FromTicks(Math.Min(LongestPoll.Ticks, poll.Ticks * 2));
         }
+    }
 
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        using var process = new Process { StartInfo = startInfo };
-        process.Start();
-        process.StandardInput.Close();
-        await using var stdout = new FileStream(stdoutPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 4096, true);
-        await using var stderr = new FileStream(stderrPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 4096, true);
-        var copyOut = CopyFlushingAsync(process.StandardOutput.BaseStream, stdout);
-        var copyErr = CopyFlushingAsync(process.StandardError.BaseStream, stderr);
-        await onStarted(process.Id);
-
-        var killed = false;
+    /// <summary>SIGTERM to the engine's group and every process below it; SIGKILL after the grace. Answers the exit code.</summary>
+    public static async Task<int> StopAsync(LocalProcessHandle handle, TimeSpan grace)
+    {
+        // Taken while the engine still stands: its children in other sessions are then still known as its children.
+        var tree = ProcessTree.Descendants(handle.Pid);
+        KillGroup(handle.Pid, SigTerm);
+        ProcessTree.Signal(tree, SigTerm);
+        using var graceOver = new CancellationTokenSource(grace);
         try
         {
-            await process.WaitForExitAsync(stop);
+            return await WaitForExitAsync(handle, graceOver.Token);
         }
         catch (OperationCanceledException)
         {
-            killed = true;
-            await TerminateAsync(process, killGrace);
+            KillGroup(handle.Pid, SigKill);
+            return await WaitForExitAsync(handle, CancellationToken.None);
         }
-
-        // Whatever the engine left behind in its group (background jobs, stuck children) goes with it.
-        KillGroup(process.Id, SigKill);
-        await Task.WhenAll(copyOut, copyErr);
-        return new ProcessOutcome(process.ExitCode, killed);
+        finally
+        {
+            ProcessTree.KillSurvivors(tree);
+        }
     }
 
     /// <summary>Kills an engine's process group and tree left by an earlier executor on this host (after a crash), if it still exists.</summary>
@@ -91,61 +107,11 @@ public static partial class EngineProcess
         }
     }
 
-    private static async Task TerminateAsync(Process process, TimeSpan killGrace)
-    {
-        // Taken while the engine still stands: its children in other sessions are then still known as its children.
-        var tree = ProcessTree.Descendants(process.Id);
-        try
-        {
-            await TerminateGroupAsync(process, killGrace);
-        }
-        finally
-        {
-            ProcessTree.KillSurvivors(tree);
-        }
-    }
-
-    private static async Task TerminateGroupAsync(Process process, TimeSpan killGrace)
-    {
-        KillGroup(process.Id, SigTerm);
-        using var grace = new CancellationTokenSource(killGrace);
-        try
-        {
-            await process.WaitForExitAsync(grace.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            KillGroup(process.Id, SigKill);
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or Win32Exception)
-            {
-                // It exited between the check and the kill.
-            }
-
-            await process.WaitForExitAsync(CancellationToken.None);
-        }
-    }
-
     private static void KillGroup(int processGroup, int signal)
     {
-        if (HasSetsid && OperatingSystem.IsLinux())
+        if (OperatingSystem.IsLinux() && processGroup > 1)
         {
             _ = SendSignal(-processGroup, signal);
-        }
-    }
-
-    private static async Task CopyFlushingAsync(Stream source, FileStream destination)
-    {
-        var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await source.ReadAsync(buffer)) > 0)
-        {
-            await destination.WriteAsync(buffer.AsMemory(0, read));
-            // Flushed per read so the log endpoints show progress while the engine runs.
-            await destination.FlushAsync();
         }
     }
 

@@ -54,9 +54,11 @@ public static class ExecutionExtensions
     /// <summary>The executor pool that claims and runs queued runs, with its reconciler and wake-up listener.</summary>
     public static IServiceCollection AddWesExecutorPool(this IServiceCollection services)
     {
+        services.AddSingleton<LeaseKeeper>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunRetryPolicy>();
         services.AddSingleton<Reconciler>();
+        services.AddSingleton<WorkspaceJanitor>();
         services.AddHostedService<ExecutorService>();
         services.AddHostedService<PostgresWakeupListener>();
         // The host must wait for the shutdown grace, plus the time engines get to exit after SIGTERM.

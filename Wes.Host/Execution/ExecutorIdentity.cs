@@ -28,20 +28,7 @@ public sealed class ExecutorIdentity
             return false;
         }
 
-        return pid == Pid || !IsAlive(pid);
-    }
-
-    /// <summary>A killed process that its parent has not reaped yet is a zombie: gone, though /proc still lists it.</summary>
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..] is not ['Z', ..] and not ['X', ..];
-        }
-        catch (IOException)
-        {
-            return false;
-        }
+        // A killed process that its parent has not reaped yet is a zombie: gone, though /proc still lists it.
+        return pid == Pid || ProcessTree.HasEnded(pid);
     }
 }

@@ -10,10 +10,30 @@ namespace Wes.Execution;
 /// </summary>
 public sealed class ExecutorService(
     RunExecutor executor, Reconciler reconciler, RunSignal signal, RunCancellations cancellations,
-    Engines.EngineCatalog catalog, Persistence.RunStore store, ExecutorIdentity identity, TimeProvider clock,
-    IOptions<WesOptions> options, ILogger<ExecutorService> logger) : BackgroundService
+    Engines.EngineCatalog catalog, Persistence.RunStore store, Persistence.RunEvents events, ExecutorIdentity identity,
+    TimeProvider clock, IOptions<WesOptions> options, ILogger<ExecutorService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Submissions and cancels committed in this process reach the workers at once, through the store.
+        events.RunQueued += OnRunQueued;
+        events.CancelRequested += OnCancelRequested;
+        try
+        {
+            await RunPoolAsync(stoppingToken);
+        }
+        finally
+        {
+            events.RunQueued -= OnRunQueued;
+            events.CancelRequested -= OnCancelRequested;
+        }
+    }
+
+    private void OnRunQueued(string runId) => signal.Notify();
+
+    private void OnCancelRequested(string runId) => cancellations.Stop(runId, Runs.StopReason.CancelRequested);
+
+    private async Task RunPoolAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         if (string.Equals(settings.DefaultProvider, "Local", StringComparison.OrdinalIgnoreCase))
@@ -39,7 +59,7 @@ public sealed class ExecutorService(
         while (await Task.WhenAny(stopping, graceOver) != stopping)
         {
             // Grace is over: stop every engine still running; each run is handed back to the queue.
-            cancellations.StopAll(StopReason.Shutdown);
+            cancellations.StopAll(Runs.StopReason.Shutdown);
             graceOver = Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
         }
 

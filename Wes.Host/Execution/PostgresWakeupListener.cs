@@ -50,7 +50,7 @@ public sealed class PostgresWakeupListener(
         {
             if (e.Channel == NotifyChannels.Cancel)
             {
-                cancellations.Stop(e.Payload, StopReason.CancelRequested);
+                cancellations.Stop(e.Payload, Runs.StopReason.CancelRequested);
             }
             else
             {

@@ -45,6 +45,32 @@ public static partial class ProcessTree
         return found;
     }
 
+    /// <summary>Sends <paramref name="signal"/> to every member still alive (same pid, same start time).</summary>
+    public static void Signal(IReadOnlyList<Member> members, int signal)
+    {
+        foreach (var member in members.Where(m => ReadStat(m.Pid)?.StartTime == m.StartTime))
+        {
+            _ = SendSignal(member.Pid, signal);
+        }
+    }
+
+    /// <summary>The start time of a process (clock ticks after boot), or null if there is none with that id.</summary>
+    public static long? StartTimeOf(int pid) => ReadStat(pid)?.StartTime;
+
+    /// <summary>True once the process is gone or a zombie (ended, not yet reaped by its parent).</summary>
+    public static bool HasEnded(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..] is ['Z', ..] or ['X', ..];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>SIGKILLs every member still alive (same pid, same start time) and whatever it has started since.</summary>
     public static void KillSurvivors(IReadOnlyList<Member> members)
     {

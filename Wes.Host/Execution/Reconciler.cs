@@ -11,26 +11,33 @@ namespace Wes.Execution;
 /// Any engine process group the dead executor left on this host is killed first.
 /// </summary>
 public sealed class Reconciler(
-    RunStore store, ExecutorIdentity identity, IOptions<WesOptions> options, ILogger<Reconciler> logger)
+    RunStore store, LeaseKeeper leases, ExecutorIdentity identity, WorkspaceJanitor janitor, IOptions<WesOptions> options, ILogger<Reconciler> logger)
 {
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
     {
         var settled = 0;
         foreach (var run in await store.FindOrphanedAsync(identity.IsDeadLocalOwner, cancellationToken))
         {
-            if (run.LeaseOwner == identity.Id)
+            // A run of this process is left alone while a worker here still executes it; one that no worker holds any
+            // more (its record failed, or it was fenced off) is settled like any other, or it would wait for a restart.
+            if (run.LeaseOwner == identity.Id && leases.IsHeld(run.RunId))
             {
                 continue;
             }
 
-            if (run.EnginePid is { } pid && run.LeaseOwner is { } owner && owner.StartsWith(identity.Host + ":", StringComparison.Ordinal))
+            if (LocalProcessHandle.Parse(run.ProviderHandle) is { } engine && engine.IsAlive() &&
+                run.LeaseOwner is { } owner && owner.StartsWith(identity.Host + ":", StringComparison.Ordinal))
             {
-                EngineProcess.KillOrphanedGroup(pid, run.RunId);
+                EngineProcess.KillOrphanedGroup(engine.Pid, run.RunId);
             }
 
-            var (to, message) = Decide(run);
-            var outcome = await store.TransitionAsync(run.RunId, run.RunState, to, new TransitionChanges { SystemLog = message, ReleaseLease = true },
-                identity.Id, "reconciled: executor lost", cancellationToken);
+            var (to, message) = RunDecisions.AfterLostExecutor(run, options.Value.MaxAttempts);
+            // Fenced on the lease as it was read: an owner that renewed it since is alive, and keeps its run.
+            var changes = new TransitionChanges
+            {
+                SystemLog = message, ReleaseLease = true, RequireLeaseOwner = run.LeaseOwner, RequireLeaseExpiresAt = run.LeaseExpiresAt,
+            };
+            var outcome = await store.TransitionAsync(run.RunId, run.RunState, to, changes, identity.Id, "reconciled: executor lost", cancellationToken);
             if (outcome == TransitionOutcome.Changed)
             {
                 settled++;
@@ -38,19 +45,7 @@ public sealed class Reconciler(
             }
         }
 
+        await janitor.SweepIfDueAsync(cancellationToken);
         return settled;
-    }
-
-    private (RunState To, string Message) Decide(Run run)
-    {
-        var lost = $"Attempt {run.Attempt}: executor {run.LeaseOwner ?? "(none)"} stopped while the run was {run.State}";
-        if (run.RunState == RunState.Canceling)
-        {
-            return (RunState.Canceled, $"{lost}; the cancel is complete.");
-        }
-
-        return run.Attempt < options.Value.MaxAttempts
-            ? (RunState.Queued, $"{lost}; re-queued (attempt {run.Attempt + 1} of {options.Value.MaxAttempts}).")
-            : (RunState.SystemError, $"{lost}; all {options.Value.MaxAttempts} attempts used, giving up.");
     }
 }

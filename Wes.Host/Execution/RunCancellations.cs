@@ -1,15 +1,7 @@
 using System.Collections.Concurrent;
+using Wes.Runs;
 
 namespace Wes.Execution;
-
-/// <summary>Why an executor stops an engine before it exits on its own.</summary>
-public enum StopReason
-{
-    None,
-    CancelRequested,
-    LeaseLost,
-    Shutdown,
-}
 
 /// <summary>One in-flight run's stop switch, shared by the worker, its heartbeat and the cancel endpoint.</summary>
 // The token source has no timer or links, so it needs no disposal; that keeps Stop safe after unregistering.

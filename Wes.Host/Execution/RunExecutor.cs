@@ -10,24 +10,29 @@ using Wes.Runs;
 namespace Wes.Execution;
 
 /// <summary>
-/// One worker iteration: claim, move state only from the expected state, run, record once. A heartbeat renews the
-/// lease while the engine runs and notices a cancel made by another process.
+/// One worker iteration: claim, prepare, start, record the start, follow, record the end once. The lease is kept by
+/// the <see cref="LeaseKeeper"/> on its own thread; the run's tasks are read on a loop of their own. Neither the
+/// lease nor the record of the outcome depends on anything the workflow wrote.
 /// </summary>
 public sealed class RunExecutor(
     RunStore store, IEnumerable<IExecutionProvider> providers, EngineCatalog catalog, RunCancellations cancellations,
-    RunRetryPolicy retryPolicy, RunSignal signal, ExecutorIdentity identity, IOptions<WesOptions> options, TimeProvider clock,
-    ILogger<RunExecutor> logger)
+    LeaseKeeper leases, RunRetryPolicy retryPolicy, RunSignal signal, ExecutorIdentity identity, IOptions<WesOptions> options,
+    TimeProvider clock, ILogger<RunExecutor> logger)
 {
+    private static readonly TimeSpan ProgressGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan LongestRecordDelay = TimeSpan.FromSeconds(30);
+
     private readonly Dictionary<string, IExecutionProvider> _providers =
         providers.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
 
     private TimeSpan Lease => TimeSpan.FromSeconds(options.Value.LeaseSeconds);
 
     /// <summary>Claims and executes one queued run; false when the queue was empty.</summary>
-    public async Task<bool> ExecuteNextAsync(CancellationToken cancellationToken)
+    /// <param name="stopping">The host is shutting down: stop retrying a record the database refuses.</param>
+    public async Task<bool> ExecuteNextAsync(CancellationToken stopping)
     {
         // 1. Claim: QUEUED -> INITIALIZING under our lease, atomically; nobody else can now start it.
-        var run = await store.TryClaimNextAsync(identity.Id, Lease, cancellationToken);
+        var run = await store.TryClaimNextAsync(identity.Id, Lease, stopping);
         if (run is null)
         {
             return false;
@@ -36,7 +41,10 @@ public sealed class RunExecutor(
         var stopSwitch = cancellations.Register(run.RunId);
         try
         {
-            await ExecuteClaimedAsync(run, stopSwitch);
+            using (leases.Hold(run.RunId, stopSwitch))
+            {
+                await ExecuteClaimedAsync(run, stopSwitch, stopping);
+            }
         }
         finally
         {
@@ -46,7 +54,7 @@ public sealed class RunExecutor(
         return true;
     }
 
-    private async Task ExecuteClaimedAsync(Run run, RunStopSwitch stopSwitch)
+    private async Task ExecuteClaimedAsync(Run run, RunStopSwitch stopSwitch, CancellationToken stopping)
     {
         var workspace = new RunWorkspace(options.Value.RunsDir, run.RunId);
         try
@@ -58,42 +66,42 @@ public sealed class RunExecutor(
         {
             logger.LogWarning(ex, "Run {RunId}: could not keep the previous attempt's logs", run.RunId);
         }
+
         var engine = catalog.Registered.FirstOrDefault(e => string.Equals(e.Name, run.Engine, StringComparison.OrdinalIgnoreCase));
         if (!_providers.TryGetValue(run.Provider, out var provider) || engine is null)
         {
-            await FinishAsync(run, RunState.Initializing, RunState.SystemError, new TransitionChanges
-            {
-                SystemLog = $"This server has no provider '{run.Provider}' or engine '{run.Engine}'.",
-            }, "unknown provider or engine");
+            var unknown = new ExecutionResult(ExecutionOutcome.SystemError, Message: $"This server has no provider '{run.Provider}' or engine '{run.Engine}'.");
+            await RecordOutcomeAsync(run, RunState.Initializing, unknown, StopReason.None, stopping);
             return;
         }
 
+        var request = new ExecutionRequest(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson, engine));
         var state = RunState.Initializing;
         string? commandJson = null;
-        var request = new ExecutionRequest(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson, engine),
-            async (pid, command) =>
-            {
-                // 2. The engine is up: INITIALIZING -> RUNNING. A cancel that came in meanwhile wins.
-                commandJson = JsonSerializer.Serialize(command);
-                var changes = new TransitionChanges { EnginePid = pid, CmdJson = commandJson, RequireLeaseOwner = identity.Id };
-                if (await store.TransitionAsync(run.RunId, RunState.Initializing, RunState.Running, changes, identity.Id,
-                        "engine started", CancellationToken.None) == TransitionOutcome.Changed)
-                {
-                    state = RunState.Running;
-                }
-                else
-                {
-                    stopSwitch.Stop(StopReason.CancelRequested);
-                }
-            });
-
-        using var heartbeatStop = new CancellationTokenSource();
-        var heartbeat = HeartbeatAsync(run.RunId, request, provider, stopSwitch, heartbeatStop.Token);
+        using var progressStop = new CancellationTokenSource();
+        var progress = Task.CompletedTask;
         ExecutionResult result;
         try
         {
-            // 3. Run: the provider returns only once the engine and everything it started are gone.
-            result = await provider.ExecuteAsync(request, stopSwitch.Token);
+            // 2. Prepare the run directory and the command.
+            var work = await provider.PrepareAsync(request, stopSwitch.Token);
+            commandJson = JsonSerializer.Serialize(work.Command);
+
+            // 3. Start, then record the handle with INITIALIZING -> RUNNING. A cancel that came in meanwhile wins, and
+            //    the work is then stopped by following it with the switch already thrown.
+            var handle = await provider.StartAsync(request, work, CancellationToken.None);
+            if (await RecordStartAsync(run, handle, commandJson, stopSwitch, stopping))
+            {
+                state = RunState.Running;
+            }
+
+            // 4. Follow to the end: the provider returns only once the work and everything it started are gone.
+            progress = Task.Run(() => FollowProgressAsync(request, provider, progressStop.Token), CancellationToken.None);
+            result = await provider.FollowAsync(request, handle, stopSwitch.Token);
+        }
+        catch (PreparationException ex)
+        {
+            result = new ExecutionResult(ExecutionOutcome.SystemError, Message: ex.Message);
         }
         catch (OperationCanceledException) when (stopSwitch.Token.IsCancellationRequested)
         {
@@ -107,102 +115,139 @@ public sealed class RunExecutor(
         }
         finally
         {
-            await heartbeatStop.CancelAsync();
-            await heartbeat;
+            await progressStop.CancelAsync();
+            // A reader stuck on something the workflow left is abandoned, never waited for.
+            await progress.WaitAsync(ProgressGrace, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
         }
 
-        // 4. Record once: tasks first, then the one conditional state change that reports the outcome.
+        // 5. Record once: tasks first, then the one conditional state change that reports the outcome.
         await RecordTasksAsync(run, request, provider, result, commandJson);
-        await RecordOutcomeAsync(run, state, result, stopSwitch.Reason);
+        await RecordOutcomeAsync(run, state, result, stopSwitch.Reason, stopping);
     }
 
-    private async Task RecordOutcomeAsync(Run run, RunState state, ExecutionResult result, StopReason stopReason)
+    /// <summary>INITIALIZING -> RUNNING with the work's handle; false (and the switch thrown) when the run is no longer ours to run.</summary>
+    private async Task<bool> RecordStartAsync(Run run, string handle, string commandJson, RunStopSwitch stopSwitch, CancellationToken stopping)
     {
-        switch (result.Outcome)
+        var changes = new TransitionChanges
         {
-            case ExecutionOutcome.Stopped when stopReason == StopReason.Shutdown:
-                await FinishAsync(run, state, RunState.Queued, new TransitionChanges
-                {
-                    SystemLog = $"Attempt {run.Attempt}: executor {identity.Id} shut down before the run finished; re-queued (not counted as an attempt).",
-                    UncountAttempt = true,
-                }, "executor shut down");
-                break;
-            case ExecutionOutcome.Stopped when stopReason == StopReason.LeaseLost:
-                // Fenced: another executor owns the run now, so this one records nothing.
-                logger.LogWarning("Run {RunId}: lease lost; the engine was stopped and the run left to its new owner", run.RunId);
-                break;
-            case ExecutionOutcome.Stopped:
-                await store.TransitionAsync(run.RunId, RunState.Canceling, RunState.Canceled, new TransitionChanges { ExitCode = result.ExitCode },
-                    identity.Id, "engine stopped after cancel", CancellationToken.None);
-                break;
-            case ExecutionOutcome.Succeeded:
-                await FinishAsync(run, state, RunState.Complete, Changes(result), "engine exited 0");
-                break;
-            case ExecutionOutcome.Failed:
-                await FailAsync(run, state, RunState.ExecutorError, result, $"engine exited {result.ExitCode}");
-                break;
-            default:
-                await FailAsync(run, state, RunState.SystemError, result, "system error");
-                break;
+            ProviderHandle = handle, EnginePid = LocalProcessHandle.Parse(handle)?.Pid, CmdJson = commandJson,
+        };
+        var outcome = await DurablyAsync(run.RunId, "record the start", ct =>
+            WriteAsync(run.RunId, RunState.Initializing, RunState.Running, changes, "engine started", ct), stopping);
+        if (outcome == TransitionOutcome.Changed)
+        {
+            return true;
         }
+
+        var current = await DurablyAsync(run.RunId, "read the state", ct => store.GetStateAsync(run.RunId, ct), stopping);
+        stopSwitch.Stop(current == RunState.Canceling ? StopReason.CancelRequested : StopReason.LeaseLost);
+        return false;
     }
 
-    /// <summary>Ends the run in <paramref name="outcome"/>, or, while the retry policy allows, queues it again after a back-off.</summary>
-    private async Task FailAsync(Run run, RunState state, RunState outcome, ExecutionResult result, string reason)
+    private async Task RecordOutcomeAsync(Run run, RunState state, ExecutionResult result, StopReason stopReason, CancellationToken stopping)
     {
-        if (retryPolicy.NextDelay(run, outcome) is not { } delay)
+        var decision = RunDecisions.AfterExecution(result.Outcome, stopReason, result.ExitCode, outcome => retryPolicy.NextDelay(run, outcome));
+        if (!decision.Record)
         {
-            await FinishAsync(run, state, outcome, Changes(result), reason);
+            logger.LogWarning("Run {RunId}: lease lost; the engine was stopped and the run left to its new owner", run.RunId);
             return;
         }
 
+        var changes = decision switch
+        {
+            { To: RunState.Queued, CountsAsAttempt: false } => new TransitionChanges
+            {
+                SystemLog = $"Attempt {run.Attempt}: executor {identity.Id} shut down before the run finished; re-queued (not counted as an attempt).",
+                UncountAttempt = true,
+            },
+            { To: RunState.Queued, RetryAfter: { } delay } => RetryChanges(run, result, delay),
+            { To: RunState.Canceled } => new TransitionChanges { ExitCode = result.ExitCode },
+            _ => new TransitionChanges
+            {
+                ExitCode = result.ExitCode,
+                OutputsJson = result.Outputs?.ToJsonString(),
+                SystemLog = result.Message,
+                ErrorMessage = result.Outcome == ExecutionOutcome.Succeeded ? null : result.Message,
+            },
+        };
+
+        // A stopped engine after a cancel is recorded from CANCELING, where the cancel put the run.
+        var from = decision.To == RunState.Canceled ? RunState.Canceling : state;
+        if (await FinishAsync(run, from, decision.To, changes, decision.Reason, stopping) && decision.RetryAfter is { } wait)
+        {
+            // Wake a worker here when the back-off ends; executors elsewhere find it at their next poll.
+            _ = Task.Delay(wait, clock, CancellationToken.None).ContinueWith(_ => signal.Notify(), TaskScheduler.Default);
+        }
+    }
+
+    private TransitionChanges RetryChanges(Run run, ExecutionResult result, TimeSpan delay)
+    {
+        var outcome = result.Outcome == ExecutionOutcome.Failed ? RunState.ExecutorError : RunState.SystemError;
         var summary = $"Attempt {run.Attempt} ended {outcome.ToWes()}" + (result.ExitCode is { } code ? $" (exit code {code})" : "") +
             (result.Message is null ? "" : $": {result.Message}") +
             $"; retrying as attempt {run.Attempt + 1} of {options.Value.MaxAttempts} in {delay.TotalSeconds:0.0} s.";
-        var notBefore = clock.GetUtcNow().Add(delay).ToUnixTimeMilliseconds();
-        await FinishAsync(run, state, RunState.Queued, new TransitionChanges
+        return new TransitionChanges
         {
-            ExitCode = result.ExitCode, SystemLog = summary, ErrorMessage = result.Message, NotBefore = notBefore,
-        }, $"retry after {reason}");
-        // Wake a worker here when the back-off ends; executors elsewhere find it at their next poll.
-        _ = Task.Delay(delay, clock, CancellationToken.None).ContinueWith(_ => signal.Notify(), TaskScheduler.Default);
+            ExitCode = result.ExitCode, SystemLog = summary, ErrorMessage = result.Message,
+            NotBefore = clock.GetUtcNow().Add(delay).ToUnixTimeMilliseconds(),
+        };
     }
-
-    private static TransitionChanges Changes(ExecutionResult result) => new()
-    {
-        ExitCode = result.ExitCode,
-        OutputsJson = result.Outputs?.ToJsonString(),
-        SystemLog = result.Message,
-        ErrorMessage = result.Outcome == ExecutionOutcome.Succeeded ? null : result.Message,
-    };
 
     /// <summary>
     /// Ends the run from the state we left it in. If a cancel moved it to CANCELING meanwhile, the engine is already
     /// gone, so the run becomes CANCELED: a late engine exit never overwrites a cancel.
     /// </summary>
-    private async Task FinishAsync(Run run, RunState from, RunState to, TransitionChanges changes, string reason)
+    private async Task<bool> FinishAsync(Run run, RunState from, RunState to, TransitionChanges changes, string reason, CancellationToken stopping)
     {
-        var fenced = changes with { RequireLeaseOwner = identity.Id };
-        if (await store.TransitionAsync(run.RunId, from, to, fenced, identity.Id, reason, CancellationToken.None) == TransitionOutcome.Changed)
+        if (await DurablyAsync(run.RunId, $"record {to.ToWes()}", ct => WriteAsync(run.RunId, from, to, changes, reason, ct), stopping) == TransitionOutcome.Changed)
         {
-            return;
+            return true;
         }
 
-        var current = await store.GetStateAsync(run.RunId, CancellationToken.None);
-        if (current == RunState.Canceling)
+        var current = await DurablyAsync(run.RunId, "read the state", ct => store.GetStateAsync(run.RunId, ct), stopping);
+        if (current == RunState.Canceling && from != RunState.Canceling)
         {
-            await store.TransitionAsync(run.RunId, RunState.Canceling, RunState.Canceled,
-                new TransitionChanges { ExitCode = changes.ExitCode, RequireLeaseOwner = identity.Id },
-                identity.Id, $"canceled ({reason} after the cancel request)", CancellationToken.None);
+            return await DurablyAsync(run.RunId, "record CANCELED", ct => WriteAsync(run.RunId, RunState.Canceling, RunState.Canceled,
+                new TransitionChanges { ExitCode = changes.ExitCode }, $"canceled ({reason} after the cancel request)", ct), stopping) == TransitionOutcome.Changed;
         }
-        else
+
+        logger.LogWarning("Run {RunId}: could not record {To}; it is {Current} and no longer ours", run.RunId, to.ToWes(), current?.ToWes());
+        return false;
+    }
+
+    /// <summary>The one path of every executor write about a run: fenced, so it happens only while this executor holds the lease.</summary>
+    private Task<TransitionOutcome> WriteAsync(string runId, RunState from, RunState to, TransitionChanges changes, string reason, CancellationToken ct) =>
+        store.TransitionAsync(runId, from, to, changes with { RequireLeaseOwner = identity.Id }, identity.Id, reason, ct);
+
+    /// <summary>
+    /// Repeats a database call until it goes through: a full disk or an unwritable database must not leave a run
+    /// RUNNING until a restart, so once the fault clears the record is made. Only shutdown ends the wait (the run is
+    /// then settled by reconciliation, like that of any executor that went away).
+    /// </summary>
+    private async Task<T> DurablyAsync<T>(string runId, string what, Func<CancellationToken, Task<T>> write, CancellationToken stopping)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        for (var attempt = 1; ; attempt++)
         {
-            logger.LogWarning("Run {RunId}: could not record {To}; it is {Current} and no longer ours", run.RunId, to.ToWes(), current?.ToWes());
+            try
+            {
+                return await write(CancellationToken.None);
+            }
+            catch (Exception ex) when (DatabaseFaults.MayClear(ex) && !stopping.IsCancellationRequested)
+            {
+                if (attempt == 1 || attempt % 20 == 0)
+                {
+                    logger.LogError(ex, "Run {RunId}: could not {What} (attempt {Attempt}); trying again until the database accepts it", runId, what, attempt);
+                }
+            }
+
+            await Task.Delay(delay, clock, stopping);
+            delay = TimeSpan.FromTicks(Math.Min(LongestRecordDelay.Ticks, delay.Ticks * 2));
         }
     }
 
-    private async Task HeartbeatAsync(
-        string runId, ExecutionRequest request, IExecutionProvider provider, RunStopSwitch stopSwitch, CancellationToken stop)
+    /// <summary>Reads the engine's tasks every few seconds and writes those that changed; nothing it meets stops the run.</summary>
+    private async Task FollowProgressAsync(ExecutionRequest request, IExecutionProvider provider, CancellationToken stop)
     {
         var interval = TimeSpan.FromSeconds(Math.Min(2, options.Value.LeaseSeconds / 4));
         using var timer = new PeriodicTimer(interval, clock);
@@ -211,50 +256,41 @@ public sealed class RunExecutor(
         {
             while (await timer.WaitForNextTickAsync(stop))
             {
-                await BeatAsync(runId, request, provider, stopSwitch, recorded, stop);
+                var changed = ReadTasks(request, provider)
+                    .Select(task => (Task: task, Written: JsonSerializer.Serialize(task)))
+                    .Where(t => !recorded.TryGetValue(t.Task.TaskId, out var before) || before != t.Written)
+                    .ToList();
+                await store.UpsertTasksAsync(request.Run.RunId, identity.Id, changed.Select(t => t.Task).ToList(), stop);
+                changed.ForEach(t => recorded[t.Task.TaskId] = t.Written);
             }
         }
         catch (OperationCanceledException)
         {
             // The run ended.
         }
+        catch (Exception ex)
+        {
+            // Tasks are reported again at the end; the run itself goes on.
+            logger.LogWarning(ex, "Run {RunId}: reading its tasks failed; they are read again when it ends", request.Run.RunId);
+        }
     }
 
-    /// <param name="recorded">Each task as last written, so a beat writes only what changed since the one before.</param>
-    private async Task BeatAsync(
-        string runId, ExecutionRequest request, IExecutionProvider provider, RunStopSwitch stopSwitch,
-        Dictionary<string, string> recorded, CancellationToken stop)
+    private IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request, IExecutionProvider provider)
     {
         try
         {
-            var state = await store.RenewLeaseAsync(runId, identity.Id, Lease, stop);
-            if (state is null)
-            {
-                stopSwitch.Stop(StopReason.LeaseLost);
-            }
-            else if (state == RunState.Canceling)
-            {
-                // Canceled through another process (or a missed in-process signal).
-                stopSwitch.Stop(StopReason.CancelRequested);
-            }
-
-            var changed = provider.ReadTasks(request)
-                .Select(task => (Task: task, Written: JsonSerializer.Serialize(task)))
-                .Where(t => !recorded.TryGetValue(t.Task.TaskId, out var before) || before != t.Written)
-                .ToList();
-            await store.UpsertTasksAsync(runId, identity.Id, changed.Select(t => t.Task).ToList(), stop);
-            changed.ForEach(t => recorded[t.Task.TaskId] = t.Written);
+            return provider.ReadTasks(request);
         }
-        catch (Exception ex) when (ex is IOException or System.Data.Common.DbException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // A missed beat only shortens the lease; the next beat or the final record tries again.
-            logger.LogWarning(ex, "Heartbeat for run {RunId} failed", runId);
+            logger.LogWarning(ex, "Run {RunId}: the engine's task records could not be read", request.Run.RunId);
+            return [];
         }
     }
 
     private async Task RecordTasksAsync(Run run, ExecutionRequest request, IExecutionProvider provider, ExecutionResult result, string? commandJson)
     {
-        var tasks = provider.ReadTasks(request);
+        var tasks = ReadTasks(request, provider);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (result.Outcome != ExecutionOutcome.Succeeded)
         {
@@ -281,6 +317,13 @@ public sealed class RunExecutor(
             ];
         }
 
-        await store.UpsertTasksAsync(run.RunId, identity.Id, tasks, CancellationToken.None);
+        try
+        {
+            await store.UpsertTasksAsync(run.RunId, identity.Id, tasks, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or IOException)
+        {
+            logger.LogWarning(ex, "Run {RunId}: its tasks could not be recorded", run.RunId);
+        }
     }
 }

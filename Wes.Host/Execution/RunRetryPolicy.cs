@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
 using Wes.Runs;
@@ -18,14 +17,8 @@ public sealed class RunRetryPolicy(IOptions<WesOptions> options)
     public TimeSpan? NextDelay(Run run, RunState outcome)
     {
         var settings = options.Value;
-        if (run.Attempt >= settings.MaxAttempts || !Retries(run, outcome))
-        {
-            return null;
-        }
-
-        // Exponential back-off with "equal jitter": half the step is fixed, half random, so retries spread out.
-        var step = Math.Min(settings.Retry.MaxDelaySeconds, settings.Retry.BaseDelaySeconds * Math.Pow(2, run.Attempt - 1));
-        return TimeSpan.FromSeconds(step / 2 + Random.Shared.NextDouble() * step / 2);
+        return RunDecisions.RetryDelay(run.Attempt, settings.MaxAttempts, Retries(run, outcome),
+            settings.Retry.BaseDelaySeconds, settings.Retry.MaxDelaySeconds, Random.Shared.NextDouble());
     }
 
     private bool Retries(Run run, RunState outcome)

@@ -87,12 +87,30 @@ public sealed class RunWorkspace(string runsDir, string runId)
         }
     }
 
-    /// <summary>Reads a file the engine may still be writing.</summary>
+    /// <summary>Files the engine writes are read up to this size (the first bytes); anything longer is cut.</summary>
+    public const int MaxReadBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Reads a file the engine may still be writing, or that the workflow may have replaced: only a regular file, never
+    /// through a link, never blocking, at most <see cref="MaxReadBytes"/>. Anything else reads as empty.
+    /// </summary>
     public static string ReadShared(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        using var stream = RegularFile.TryOpen(path, out var facts);
+        if (stream is null || facts is null)
+        {
+            return "";
+        }
+
+        // Sized by what the file held when opened; what it gains meanwhile is read next time.
+        var buffer = new byte[Math.Min(facts.Size, MaxReadBytes)];
+        int total = 0, read;
+        while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0)
+        {
+            total += read;
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, total);
     }
 
     /// <summary>Letters, digits, '.', '_' and '-' stay; anything else becomes %XX, so no task id can name a path.</summary>

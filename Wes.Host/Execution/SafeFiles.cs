@@ -24,26 +24,81 @@ public static class SafeFiles
 
     /// <summary>
     /// Opens <paramref name="relativePath"/> below <paramref name="folder"/> for reading, or returns null if it does not
-    /// exist or is reached through a link. The check is made on the open file itself, so it cannot be raced.
+    /// exist, is reached through a link, or is not a regular file with a single link (see <see cref="FileRefusal"/>).
     /// </summary>
-    public static FileStream? OpenReadInside(string folder, string relativePath)
+    public static FileStream? OpenReadInside(string folder, string relativePath) => OpenReadInside(folder, relativePath, out _);
+
+    /// <summary>
+    /// Opens <paramref name="relativePath"/> below <paramref name="folder"/> for reading without following any link on
+    /// the way; <paramref name="refusal"/> says why nothing was opened. The checks are made on the open descriptor
+    /// itself, so swapping the file after the check cannot change what is read.
+    /// </summary>
+    public static FileStream? OpenReadInside(string folder, string relativePath, out FileRefusal refusal)
     {
         var path = Path.Combine(folder, relativePath);
-        FileStream stream;
-        try
+        var expected = PathConfinement.RealPath(folder) is { } root ? Path.Combine(root, relativePath) : null;
+        return OpenChecked(path, opened => expected is not null && opened == expected, out refusal);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> with its links resolved, if the file it leads to is a regular file with a single
+    /// link inside <paramref name="folder"/>; <paramref name="refusal"/> says why nothing was opened. Whatever a link
+    /// points at, only a file whose open descriptor lies inside the folder is returned.
+    /// </summary>
+    public static FileStream? OpenReadResolvedInside(string folder, string path, out FileRefusal refusal)
+    {
+        var root = RealFolder(folder);
+        var real = PathConfinement.RealPath(path);
+        if (root is null || real is null)
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
-        {
+            refusal = FileRefusal.Missing;
             return null;
         }
 
-        var expected = PathConfinement.RealPath(folder) is { } root ? Path.Combine(root, relativePath) : null;
+        if (!PathConfinement.IsUnder(root, real))
+        {
+            refusal = FileRefusal.Outside;
+            return null;
+        }
+
+        // realpath left no link in the path, so a link found on opening it was planted since: refused as outside.
+        return OpenChecked(real, opened => opened is not null && PathConfinement.IsUnder(root, opened), out refusal);
+    }
+
+    /// <summary>
+    /// The real path of <paramref name="folder"/> if its own name is not a link (the folders above it may be), else
+    /// null: a workflow that can write in a run directory could replace its outputs folder by a link to anywhere.
+    /// </summary>
+    public static string? RealFolder(string folder)
+    {
+        var real = PathConfinement.RealPath(folder);
+        var parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(folder));
+        // Equal only if the name was no link when resolved; one swapped in later is caught where each file is checked.
+        return real is not null && parent is not null && PathConfinement.RealPath(parent) is { } realParent &&
+            real == Path.Combine(realParent, Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)))
+            ? real
+            : null;
+    }
+
+    private static FileStream? OpenChecked(string path, Func<string?, bool> isAllowed, out FileRefusal refusal)
+    {
+        // Never a plain open: a FIFO would block it (and the thread) until some process writes to it.
+        var stream = RegularFile.TryOpen(path, out var facts);
+        if (stream is null)
+        {
+            refusal = WhyNotOpened(path);
+            return null;
+        }
+
         var opened = HasProcFd
             ? new FileInfo($"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget
             : PathConfinement.RealPath(path);
-        if (expected is not null && opened == expected)
+        refusal = !isAllowed(opened) ? FileRefusal.Outside
+            // A second name may be a file the server's user can read but no client should get (the database, another
+            // run's files, a system file): whatever can write in the run folder can link one there.
+            : facts is { LinkCount: > 1 } ? FileRefusal.HardLinked
+            : FileRefusal.None;
+        if (refusal == FileRefusal.None)
         {
             return stream;
         }
@@ -51,4 +106,31 @@ public static class SafeFiles
         stream.Dispose();
         return null;
     }
+
+    /// <summary>Why a path did not open as a regular file; only for the message, as the path may change meanwhile.</summary>
+    private static FileRefusal WhyNotOpened(string path)
+    {
+        var entry = new FileInfo(path);
+        return entry.LinkTarget is not null ? FileRefusal.Outside
+            : entry.Exists || Directory.Exists(path) ? FileRefusal.NotRegular
+            : FileRefusal.Missing;
+    }
+}
+
+/// <summary>Why a file of a run directory was not opened for reading.</summary>
+public enum FileRefusal
+{
+    None,
+
+    /// <summary>Nothing is there.</summary>
+    Missing,
+
+    /// <summary>A link, or a file that lies outside the folder it must be in.</summary>
+    Outside,
+
+    /// <summary>A FIFO, socket, device or folder.</summary>
+    NotRegular,
+
+    /// <summary>A regular file with more than one name (hard link); it may be any file the server's user can read.</summary>
+    HardLinked,
 }

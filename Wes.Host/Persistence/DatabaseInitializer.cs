@@ -68,6 +68,7 @@ public static class PersistenceExtensions
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
         }));
+        services.AddSingleton<RunEvents>();
         services.AddSingleton<RunStore>();
         services.AddSingleton<DatabaseInitializer>();
         // Registered before the executor so the schema exists before the first claim.

@@ -22,8 +22,14 @@ public interface IRunDatabase
 
     Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
+    /// <summary>Opens a connection synchronously, for work that must not depend on the thread pool (the lease keeper).</summary>
+    DbConnection Open();
+
     /// <summary>UPDATE that moves the oldest claimable QUEUED run to INITIALIZING and returns it.</summary>
     string ClaimNextSql(string returningColumns);
+
+    /// <summary>SQL condition: run_id is one of the list parameter @runIds.</summary>
+    string RunIdInListSql { get; }
 
     /// <summary>SQL expression: system_logs_json with @systemLog appended.</summary>
     string AppendSystemLogSql { get; }
@@ -66,14 +72,24 @@ public sealed class SqliteRunDatabase : IRunDatabase
         return connection;
     }
 
+    public DbConnection Open()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
     // A write transaction is BEGIN IMMEDIATE, so one process at a time runs this: no run is claimed twice.
     public string ClaimNextSql(string returningColumns) => $"""
         UPDATE runs SET state = 'INITIALIZING', lease_owner = @owner, lease_expires_at = @leaseUntil,
                         attempt = attempt + 1, started_at = COALESCE(started_at, @now), updated_at = @now,
-                        exit_code = NULL, engine_pid = NULL, not_before = NULL
+                        exit_code = NULL, engine_pid = NULL, provider_handle = NULL, not_before = NULL
         WHERE seq = (SELECT seq FROM runs WHERE {Claimable} ORDER BY seq LIMIT 1) AND state = 'QUEUED'
         RETURNING {returningColumns}
         """;
+
+    // Dapper expands the list into one parameter per item.
+    public string RunIdInListSql => "run_id IN @runIds";
 
     public string AppendSystemLogSql => "json_insert(COALESCE(system_logs_json, '[]'), '$[#]', @systemLog)";
 
@@ -93,16 +109,21 @@ public sealed class PostgresRunDatabase(NpgsqlDataSource dataSource) : IRunDatab
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await dataSource.OpenConnectionAsync(cancellationToken);
 
+    public DbConnection Open() => dataSource.OpenConnection();
+
     // SKIP LOCKED: concurrent claimers each take a different row and never wait for one another.
     public string ClaimNextSql(string returningColumns) => $"""
         UPDATE runs SET state = 'INITIALIZING', lease_owner = @owner, lease_expires_at = @leaseUntil,
                         attempt = attempt + 1, started_at = COALESCE(started_at, @now), updated_at = @now,
-                        exit_code = NULL, engine_pid = NULL, not_before = NULL
+                        exit_code = NULL, engine_pid = NULL, provider_handle = NULL, not_before = NULL
         WHERE seq = (SELECT seq FROM runs WHERE state = 'QUEUED' AND (not_before IS NULL OR not_before <= @now)
                      ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
           AND state = 'QUEUED'
         RETURNING {returningColumns}
         """;
+
+    // Dapper passes a list to Npgsql as one array parameter, which IN cannot take.
+    public string RunIdInListSql => "run_id = ANY(@runIds)";
 
     public string AppendSystemLogSql => "(COALESCE(system_logs_json, '[]')::jsonb || jsonb_build_array(@systemLog::text))::text";
 
@@ -112,4 +133,98 @@ public sealed class PostgresRunDatabase(NpgsqlDataSource dataSource) : IRunDatab
     // Released at commit or rollback; a hash collision between two keys only makes them wait for each other.
     public Task LockSubmitterAsync(DbConnection connection, DbTransaction transaction, string key, CancellationToken cancellationToken) =>
         connection.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_xact_lock(hashtext(@key))", new { key }, transaction, cancellationToken: cancellationToken));
+}
+
+/// <summary>What a storage or database failure means for a client: wait for space, or wait and retry.</summary>
+public enum StorageFault
+{
+    /// <summary>Not a storage fault: a bug or bad input, handled where it is raised.</summary>
+    None,
+
+    /// <summary>The disk (or the database server's disk) is full; nothing was written.</summary>
+    OutOfSpace,
+
+    /// <summary>The database or the data folder cannot be written or reached right now.</summary>
+    Unavailable,
+}
+
+/// <summary>Sorts the exceptions of a full disk and of an unwritable or unreachable database from every other failure.</summary>
+public static class StorageFaults
+{
+    // errno values (.NET puts the errno into IOException.HResult on Unix) and Windows' disk-full HRESULTs.
+    private const int Enospc = 28;
+    private const int Erofs = 30;
+    private const int Edquot = 122;
+    private const int WindowsDiskFull = unchecked((int)0x80070070);
+    private const int WindowsHandleDiskFull = unchecked((int)0x80070027);
+
+    public static StorageFault Classify(Exception exception)
+    {
+        foreach (var cause in Causes(exception))
+        {
+            var fault = cause switch
+            {
+                IOException io => io.HResult switch
+                {
+                    Enospc or Edquot or WindowsDiskFull or WindowsHandleDiskFull => StorageFault.OutOfSpace,
+                    Erofs => StorageFault.Unavailable,
+                    _ => StorageFault.None,
+                },
+                // Primary result codes: FULL; BUSY and LOCKED (after the retries), READONLY, IOERR, CANTOPEN.
+                SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) switch
+                {
+                    13 => StorageFault.OutOfSpace,
+                    5 or 6 or 8 or 10 or 14 => StorageFault.Unavailable,
+                    _ => StorageFault.None,
+                },
+                PostgresException postgres => ClassifyPostgres(postgres.SqlState),
+                // Any other Npgsql failure happened below SQL: refused, reset or timed-out connections, an exhausted pool.
+                NpgsqlException => StorageFault.Unavailable,
+                _ => StorageFault.None,
+            };
+            if (fault != StorageFault.None)
+            {
+                return fault;
+            }
+
+            // A statement error is never an outage, whatever it wraps.
+            if (cause is PostgresException or SqliteException)
+            {
+                return StorageFault.None;
+            }
+        }
+
+        return StorageFault.None;
+    }
+
+    public static bool IsOutOfSpace(Exception exception) => Classify(exception) == StorageFault.OutOfSpace;
+
+    /// <summary>53100 disk_full; server shutting down or not accepting connections, too many connections, class 08 connection errors.</summary>
+    private static StorageFault ClassifyPostgres(string sqlState) => sqlState switch
+    {
+        "53100" => StorageFault.OutOfSpace,
+        "57P01" or "57P02" or "57P03" or "53300" => StorageFault.Unavailable,
+        _ when sqlState.StartsWith("08", StringComparison.Ordinal) => StorageFault.Unavailable,
+        _ => StorageFault.None,
+    };
+
+    private static IEnumerable<Exception> Causes(Exception exception)
+    {
+        var pending = new Stack<Exception>([exception]);
+        while (pending.TryPop(out var cause))
+        {
+            yield return cause;
+            if (cause is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions.Reverse())
+                {
+                    pending.Push(inner);
+                }
+            }
+            else if (cause.InnerException is { } inner)
+            {
+                pending.Push(inner);
+            }
+        }
+    }
 }

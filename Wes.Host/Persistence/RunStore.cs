@@ -11,18 +11,21 @@ namespace Wes.Persistence;
 /// plus one history row, in one transaction; it answers Changed or Conflict and never throws for a race.
 /// Transient database faults (busy, disconnected) are retried by the "database" resilience pipeline.
 /// </summary>
-public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<string> pipelines, TimeProvider clock)
+public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<string> pipelines, RunEvents events, TimeProvider clock)
 {
     public const string PipelineName = "database";
 
     private const string RunColumns =
         "seq, run_id, state, submitted_at, started_at, ended_at, updated_at, provider, owner, workflow_type, " +
         "workflow_type_version, workflow_url, engine, engine_version, attempt, not_before, lease_owner, lease_expires_at, " +
-        "engine_pid, exit_code, error_message, cmd_json, outputs_json, request_json, tags_json, system_logs_json";
+        "engine_pid, provider_handle, exit_code, error_message, cmd_json, outputs_json, request_json, tags_json, system_logs_json";
 
     private const string TaskColumns = "id, run_id, task_id, name, cmd_json, start_time, end_time, exit_code, system_logs_json";
 
     private readonly ResiliencePipeline _retry = pipelines.GetPipeline(PipelineName);
+
+    // Notifications a transaction made, raised in this process once (and only if) it commits.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbTransaction, List<(string Channel, string RunId)>> _pending = [];
 
     static RunStore() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
@@ -35,14 +38,35 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
     /// was inserted. The count and the insert share one transaction, and submissions of one owner are serialised
     /// (SQLite's write lock, a PostgreSQL advisory lock), so concurrent submissions cannot overshoot the limit.
     /// </summary>
-    public Task<bool> InsertAsync(Run run, string actor, int maxQueued, CancellationToken cancellationToken) =>
+    public async Task<bool> InsertAsync(Run run, string actor, int maxQueued, CancellationToken cancellationToken) =>
+        await InsertAsync(run, actor, maxQueued, null, cancellationToken) == InsertOutcome.Inserted;
+
+    /// <summary>
+    /// As above, and with <paramref name="key"/> the client's Idempotency-Key row is written in the same transaction,
+    /// so a committed run always has its key and a key never outlives a rolled-back run. When a live row already holds
+    /// the key, nothing is written and the answer is KeyTaken: the caller answers with that row's run.
+    /// </summary>
+    public Task<InsertOutcome> InsertAsync(Run run, string actor, int maxQueued, SubmissionKeyClaim? key, CancellationToken cancellationToken) =>
         InTransactionAsync(async (connection, transaction, ct) =>
         {
             await database.LockSubmitterAsync(connection, transaction, "wes-submit:" + run.Owner, ct);
-            if (await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                    QueuedByOwnerSql(run.Owner), new { owner = run.Owner }, transaction, cancellationToken: ct)) >= maxQueued)
+            var queueFull = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+                QueuedByOwnerSql(run.Owner), new { owner = run.Owner }, transaction, cancellationToken: ct)) >= maxQueued;
+            if (key is not null)
             {
-                return false;
+                // With a full queue nothing may be written, so the key is only looked at: a retry still gets its run.
+                var taken = queueFull
+                    ? await FindSubmissionKeyAsync(connection, transaction, key, ct) is not null
+                    : !await TakeSubmissionKeyAsync(connection, transaction, key, run.RunId, ct);
+                if (taken)
+                {
+                    return InsertOutcome.KeyTaken;
+                }
+            }
+
+            if (queueFull)
+            {
+                return InsertOutcome.QueueFull;
             }
 
             run.UpdatedAt = run.SubmittedAt;
@@ -55,9 +79,57 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
                 RETURNING seq
                 """, run, transaction, cancellationToken: ct));
             await InsertHistoryAsync(connection, transaction, run.RunId, null, run.RunState, actor, "submitted", run.SubmittedAt, ct);
-            await database.NotifyAsync(connection, transaction, NotifyChannels.Runs, run.RunId, ct);
-            return true;
+            await NotifyAsync(connection, transaction, NotifyChannels.Runs, run.RunId, ct);
+            return InsertOutcome.Inserted;
         }, cancellationToken);
+
+    /// <summary>The live Idempotency-Key row of <paramref name="scope"/> and <paramref name="key"/>, or null.</summary>
+    public Task<SubmissionKey?> FindSubmissionKeyAsync(string scope, string key, long validFrom, CancellationToken cancellationToken) =>
+        QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<SubmissionKey>(new CommandDefinition(
+            SubmissionKeySql, new { scope, key, validFrom }, cancellationToken: ct)), cancellationToken);
+
+    private const string SubmissionKeySql =
+        "SELECT scope, key, run_id, request_hash, created_at FROM submission_keys WHERE scope = @scope AND key = @key AND created_at >= @validFrom";
+
+    private static Task<SubmissionKey?> FindSubmissionKeyAsync(DbConnection connection, DbTransaction transaction, SubmissionKeyClaim claim, CancellationToken ct) =>
+        connection.QuerySingleOrDefaultAsync<SubmissionKey>(new CommandDefinition(
+            SubmissionKeySql, new { scope = claim.Row.Scope, key = claim.Row.Key, validFrom = claim.ValidFrom }, transaction, cancellationToken: ct));
+
+    /// <summary>
+    /// Writes the key row for <paramref name="runId"/> unless a live one holds the key. An expired row of the same key
+    /// is removed first, and now and then every expired row, so the table holds about one lifetime of keys without a
+    /// job of its own.
+    /// </summary>
+    private async Task<bool> TakeSubmissionKeyAsync(
+        DbConnection connection, DbTransaction transaction, SubmissionKeyClaim claim, string runId, CancellationToken ct)
+    {
+        var row = claim.Row;
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM submission_keys WHERE scope = @Scope AND key = @Key AND created_at < @ValidFrom",
+            new { row.Scope, row.Key, claim.ValidFrom }, transaction, cancellationToken: ct));
+        // ON CONFLICT rather than a read first: a concurrent insert of the same key (even one holding no common lock)
+        // makes this one wait for its commit and then write nothing.
+        var taken = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO submission_keys (scope, key, run_id, request_hash, created_at)
+            VALUES (@Scope, @Key, @runId, @RequestHash, @CreatedAt)
+            ON CONFLICT (scope, key) DO NOTHING
+            """, new { row.Scope, row.Key, runId, row.RequestHash, row.CreatedAt }, transaction, cancellationToken: ct)) == 1;
+        var now = Now;
+        if (taken && Interlocked.Read(ref _nextKeySweep) <= now && Interlocked.Exchange(ref _nextKeySweep, now + KeySweepIntervalMs) <= now)
+        {
+            // An index on created_at makes this a range delete of the expired rows only.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM submission_keys WHERE created_at < @ValidFrom", new { claim.ValidFrom }, transaction, cancellationToken: ct));
+        }
+
+        return taken;
+    }
+
+    private const long KeySweepIntervalMs = 60 * 60 * 1000;
+
+    /// <summary>When the next submission with a key also removes every expired key (epoch ms).</summary>
+    private long _nextKeySweep;
 
     /// <summary>QUEUED runs of one owner (null: the runs submitted with authentication off).</summary>
     public Task<long> CountQueuedAsync(string? owner, CancellationToken cancellationToken) =>
@@ -68,6 +140,18 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
     public Task<RunOwnership?> GetOwnershipAsync(string runId, CancellationToken cancellationToken) =>
         QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<RunOwnership>(new CommandDefinition(
             "SELECT run_id, owner FROM runs WHERE run_id = @runId", new { runId }, cancellationToken: ct)), cancellationToken);
+
+    /// <summary>Those of <paramref name="runIds"/> that have a row, looked up in batches.</summary>
+    public async Task<IReadOnlySet<string>> FindExistingRunIdsAsync(IReadOnlyList<string> runIds, CancellationToken cancellationToken)
+    {
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var batch in runIds.Chunk(500))
+        {
+            existing.UnionWith(await QueryListAsync<string>("SELECT run_id FROM runs WHERE run_id IN @batch", new { batch }, cancellationToken));
+        }
+
+        return existing;
+    }
 
     private static string QueuedByOwnerSql(string? owner) =>
         $"SELECT COUNT(*) FROM runs WHERE {(owner is null ? "owner IS NULL" : "owner = @owner")} AND state = 'QUEUED'";
@@ -145,6 +229,7 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
                     outputs_json = COALESCE(@OutputsJson, outputs_json),
                     cmd_json = COALESCE(@CmdJson, cmd_json),
                     engine_pid = CASE WHEN @release THEN NULL ELSE COALESCE(@EnginePid, engine_pid) END,
+                    provider_handle = CASE WHEN @release THEN NULL ELSE COALESCE(@ProviderHandle, provider_handle) END,
                     error_message = COALESCE(@ErrorMessage, error_message),
                     system_logs_json = CASE WHEN @systemLog IS NULL THEN system_logs_json ELSE {database.AppendSystemLogSql} END,
                     lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
@@ -153,12 +238,14 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
                     not_before = @NotBefore
                 WHERE run_id = @runId AND state = @from
                   AND (@RequireLeaseOwner IS NULL OR lease_owner = @RequireLeaseOwner)
+                  AND (@RequireLeaseExpiresAt IS NULL OR lease_expires_at = @RequireLeaseExpiresAt)
                 """,
                 new
                 {
                     runId, from = from.ToWes(), to = to.ToWes(), now, terminal = to.IsTerminal(), release,
                     systemLog = changes.SystemLog, changes.ExitCode, changes.OutputsJson, changes.CmdJson,
-                    changes.EnginePid, changes.ErrorMessage, changes.RequireLeaseOwner, changes.UncountAttempt, changes.NotBefore,
+                    changes.EnginePid, changes.ProviderHandle, changes.ErrorMessage, changes.RequireLeaseOwner, changes.RequireLeaseExpiresAt,
+                    changes.UncountAttempt, changes.NotBefore,
                 }, transaction, cancellationToken: ct));
             if (affected == 0)
             {
@@ -168,24 +255,30 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             await InsertHistoryAsync(connection, transaction, runId, from, to, actor, reason, now, ct);
             if (to == RunState.Queued)
             {
-                await database.NotifyAsync(connection, transaction, NotifyChannels.Runs, runId, ct);
+                await NotifyAsync(connection, transaction, NotifyChannels.Runs, runId, ct);
             }
             else if (to == RunState.Canceling)
             {
-                await database.NotifyAsync(connection, transaction, NotifyChannels.Cancel, runId, ct);
+                await NotifyAsync(connection, transaction, NotifyChannels.Cancel, runId, ct);
             }
 
             return TransitionOutcome.Changed;
         }, cancellationToken);
     }
 
-    /// <summary>Extends the lease while the engine runs; answers the current state, or null once the lease is lost.</summary>
-    public async Task<RunState?> RenewLeaseAsync(string runId, string owner, TimeSpan lease, CancellationToken cancellationToken)
+    /// <summary>
+    /// Extends, in one statement, the leases <paramref name="owner"/> still holds on <paramref name="runIds"/>, and
+    /// answers the state of each; a run missing from the answer is no longer held. Synchronous and without retries on
+    /// purpose: the lease keeper calls it from a thread of its own, so renewal never waits for the thread pool, and
+    /// its next tick is the retry.
+    /// </summary>
+    public IReadOnlyDictionary<string, RunState> RenewLeases(string owner, IReadOnlyCollection<string> runIds, TimeSpan lease, TimeSpan timeout)
     {
-        var state = await QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(
-            "UPDATE runs SET lease_expires_at = @leaseUntil WHERE run_id = @runId AND lease_owner = @owner RETURNING state",
-            new { runId, owner, leaseUntil = Now + (long)lease.TotalMilliseconds }, cancellationToken: ct)), cancellationToken);
-        return state is null ? null : RunStateNames.ParseWes(state);
+        using var connection = database.Open();
+        var rows = connection.Query<(string RunId, string State)>(new CommandDefinition(
+            $"UPDATE runs SET lease_expires_at = @leaseUntil WHERE lease_owner = @owner AND {database.RunIdInListSql} RETURNING run_id, state",
+            new { owner, runIds = runIds.ToArray(), leaseUntil = Now + (long)lease.TotalMilliseconds }, commandTimeout: Math.Max(1, (int)timeout.TotalSeconds)));
+        return rows.ToDictionary(row => row.RunId, row => RunStateNames.ParseWes(row.State), StringComparer.Ordinal);
     }
 
     /// <summary>Runs held by an executor whose lease has run out, or by one <paramref name="isDeadOwner"/> knows is gone.</summary>
@@ -296,8 +389,21 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             await using var transaction = await connection.BeginTransactionAsync(ct);
             var result = await work(connection, transaction, ct);
             await transaction.CommitAsync(ct);
+            if (_pending.TryGetValue(transaction, out var notices))
+            {
+                _pending.Remove(transaction);
+                notices.ForEach(notice => events.Raise(notice.Channel, notice.RunId));
+            }
+
             return result;
         }, cancellationToken);
+
+    /// <summary>Tells other processes (PostgreSQL NOTIFY) and this one (<see cref="RunEvents"/>) once the transaction commits.</summary>
+    private Task NotifyAsync(DbConnection connection, DbTransaction transaction, string channel, string runId, CancellationToken cancellationToken)
+    {
+        _pending.GetOrCreateValue(transaction).Add((channel, runId));
+        return database.NotifyAsync(connection, transaction, channel, runId, cancellationToken);
+    }
 
     private static Task InsertHistoryAsync(
         DbConnection connection, DbTransaction transaction, string runId, RunState? from, RunState to, string actor,

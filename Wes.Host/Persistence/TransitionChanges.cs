@@ -7,6 +7,9 @@ public sealed record TransitionChanges
     public string? OutputsJson { get; init; }
     public string? CmdJson { get; init; }
     public int? EnginePid { get; init; }
+
+    /// <summary>The provider's durable handle on the started work (see Run.ProviderHandle).</summary>
+    public string? ProviderHandle { get; init; }
     public string? ErrorMessage { get; init; }
 
     /// <summary>Appended to the run's system_logs, so every system error message stays visible.</summary>
@@ -23,6 +26,12 @@ public sealed record TransitionChanges
 
     /// <summary>Only change the run while this executor still holds its lease (fencing).</summary>
     public string? RequireLeaseOwner { get; init; }
+
+    /// <summary>
+    /// Only change the run while its lease still has this expiry: a reconciler that judged the lease run out acts
+    /// only if its owner has not renewed it since, so a slow but live executor never loses a run it is executing.
+    /// </summary>
+    public long? RequireLeaseExpiresAt { get; init; }
 
     public static TransitionChanges None { get; } = new();
 }

@@ -5,14 +5,6 @@ using Wes.Runs;
 
 namespace Wes.Providers;
 
-public enum ExecutionOutcome
-{
-    Succeeded,
-    Failed,
-    SystemError,
-    Stopped,
-}
-
 /// <summary>How one execution ended. Recorded by the executor, once.</summary>
 public sealed record ExecutionResult(ExecutionOutcome Outcome, int? ExitCode = null, JsonObject? Outputs = null, string? Message = null);
 
@@ -21,10 +13,19 @@ public sealed record ExecutionRequest(
     Run Run,
     RunWorkspace Workspace,
     IWorkflowEngine Engine,
-    IReadOnlyDictionary<string, string> EngineParameters,
-    Func<int?, IReadOnlyList<string>, Task> OnEngineStarted);
+    IReadOnlyDictionary<string, string> EngineParameters);
 
-/// <summary>Where runs execute: real engines on this host (Local) or a deterministic stand-in (Mock).</summary>
+/// <summary>The command a prepared run will execute (recorded as the run's cmd).</summary>
+public sealed record PreparedWork(IReadOnlyList<string> Command);
+
+/// <summary>A run could not be prepared (an engine missing, a workflow that cannot be fetched, an unwritable folder).</summary>
+public sealed class PreparationException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Where runs execute: real engines on this host (Local) or a deterministic stand-in (Mock). A run goes through
+/// three steps, each its own call, so the executor records what happened between them and can follow work it did not
+/// start itself: prepare the run directory, start the work (answering a durable handle), follow it to its end.
+/// </summary>
 public interface IExecutionProvider
 {
     string Name { get; }
@@ -32,10 +33,19 @@ public interface IExecutionProvider
     /// <summary>The engines this provider can run right now, with their versions.</summary>
     Task<IReadOnlyList<AvailableEngine>> GetEnginesAsync(CancellationToken cancellationToken);
 
-    /// <summary>Runs to the end or until <paramref name="stop"/> fires, and then only returns once nothing is left running.</summary>
-    Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken stop);
+    /// <summary>Readies the run directory and decides the command; throws <see cref="PreparationException"/> when it cannot.</summary>
+    Task<PreparedWork> PrepareAsync(ExecutionRequest request, CancellationToken cancellationToken);
 
-    /// <summary>The run's tasks as the engine reports them so far.</summary>
+    /// <summary>Starts the prepared work and answers its durable handle as soon as it runs.</summary>
+    Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Follows the work <paramref name="handle"/> names until it ends. When <paramref name="stop"/> fires first, stops
+    /// the work and returns (<see cref="ExecutionOutcome.Stopped"/>) only once nothing of it is left running.
+    /// </summary>
+    Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken stop);
+
+    /// <summary>The run's tasks as the engine reports them so far; never throws for what the workflow wrote.</summary>
     IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request);
 }
 

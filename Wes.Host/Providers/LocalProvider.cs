@@ -7,20 +7,26 @@ using Wes.Runs;
 
 namespace Wes.Providers;
 
-/// <summary>Runs real engines as child processes on this host, each in the run's own directory.</summary>
+/// <summary>
+/// Runs real engines as child processes on this host, each in the run's own directory. The handle is the engine's
+/// process id with its start time; its logs go straight to files, and its end is its exit.
+/// </summary>
 public sealed class LocalProvider(
     EngineCatalog catalog, WorkflowFetcher fetcher, IOptions<WesOptions> options, ILogger<LocalProvider> logger)
     : IExecutionProvider
 {
+    // One reader per execution, so a growing log is read once, not again at every look; gone with the request.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ExecutionRequest, ITaskReader> _taskReaders = [];
+
     public string Name => "Local";
 
     public Task<IReadOnlyList<AvailableEngine>> GetEnginesAsync(CancellationToken cancellationToken) =>
         catalog.GetAvailableAsync(cancellationToken);
 
-    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken stop)
+    public async Task<PreparedWork> PrepareAsync(ExecutionRequest request, CancellationToken cancellationToken)
     {
         var engine = request.Engine;
-        var available = (await catalog.GetAvailableAsync(stop)).FirstOrDefault(e => e.Engine == engine);
+        var available = (await catalog.GetAvailableAsync(cancellationToken)).FirstOrDefault(e => e.Engine == engine);
         if (available is not null && !File.Exists(available.ExecutablePath))
         {
             // Uninstalled since it was found: the catalog looks for it again next time.
@@ -30,62 +36,77 @@ public sealed class LocalProvider(
 
         if (available is null)
         {
-            return new ExecutionResult(ExecutionOutcome.SystemError,
-                Message: $"{engine.Executable} not found on PATH; {engine.InstallHint}, then resubmit the run.");
+            throw new PreparationException($"{engine.Executable} not found on PATH; {engine.InstallHint}, then resubmit the run.");
         }
 
         var workspace = request.Workspace;
-        string workflowPath;
         try
         {
             Directory.CreateDirectory(workspace.OutputsDir);
             Directory.CreateDirectory(workspace.TmpDir);
             Directory.CreateDirectory(workspace.EngineDir);
-            var submitted = JsonNode.Parse(await File.ReadAllTextAsync(workspace.RequestPath, stop))!.AsObject();
+            var submitted = JsonNode.Parse(await File.ReadAllTextAsync(workspace.RequestPath, cancellationToken))!.AsObject();
             var workflowParams = engine.PrepareParams(submitted["workflow_params"] as JsonObject ?? [], workspace);
             // An earlier attempt's workflow may have left a link where the params file goes; it is replaced, not written through.
-            await SafeFiles.WriteTextAsync(workspace.ParamsPath, workflowParams.ToJsonString(), stop);
-            await engine.WriteSupportFilesAsync(workspace, stop);
-            workflowPath = await ResolveWorkflowAsync(request.Run.WorkflowUrl, workspace, stop);
+            await SafeFiles.WriteTextAsync(workspace.ParamsPath, workflowParams.ToJsonString(), cancellationToken);
+            await engine.WriteSupportFilesAsync(workspace, cancellationToken);
+            var workflowPath = await ResolveWorkflowAsync(request.Run.WorkflowUrl, workspace, cancellationToken);
+            var arguments = engine.BuildArguments(new EngineInvocation(workspace, workflowPath, request.EngineParameters));
+            return new PreparedWork([available.ExecutablePath, .. arguments]);
         }
         catch (WorkflowFetchException ex)
         {
-            return new ExecutionResult(ExecutionOutcome.SystemError, Message: ex.Message);
+            throw new PreparationException(ex.Message, ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             logger.LogWarning(ex, "Run {RunId} could not be prepared", request.Run.RunId);
-            return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"Could not prepare run directory {workspace.Root}: {ex.Message}");
+            throw new PreparationException($"Could not prepare run directory {workspace.Root}: {ex.Message}", ex);
         }
-
-        var arguments = engine.BuildArguments(new EngineInvocation(workspace, workflowPath, request.EngineParameters));
-        ProcessOutcome outcome;
-        try
-        {
-            outcome = await EngineProcess.RunAsync(
-                available.ExecutablePath, arguments, workspace.ExeDir, workspace.StdoutPath, workspace.StderrPath,
-                pid => request.OnEngineStarted(pid, [available.ExecutablePath, .. arguments]),
-                TimeSpan.FromSeconds(options.Value.KillGraceSeconds), stop);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"Could not start {available.ExecutablePath}: {ex.Message}");
-        }
-
-        if (outcome.Killed)
-        {
-            return new ExecutionResult(ExecutionOutcome.Stopped, outcome.ExitCode);
-        }
-
-        var outputs = CollectOutputs(engine, workspace, request.Run.RunId);
-        return outcome.ExitCode == 0
-            ? new ExecutionResult(ExecutionOutcome.Succeeded, 0, outputs ?? [],
-                outputs is null ? $"{engine.Name} exited 0 but reported no outputs object; outputs are empty." : null)
-            : new ExecutionResult(ExecutionOutcome.Failed, outcome.ExitCode, outputs,
-                $"{engine.Name} exited with code {outcome.ExitCode}; see the run's stderr log.");
     }
 
-    public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) => request.Engine.ReadTasks(request.Workspace);
+    public Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken)
+    {
+        var workspace = request.Workspace;
+        var handle = EngineProcess.Start(work.Command, workspace.ExeDir, workspace.StdoutPath, workspace.StderrPath);
+        return Task.FromResult(handle.ToString());
+    }
+
+    public async Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken stop)
+    {
+        if (LocalProcessHandle.Parse(handle) is not { } process)
+        {
+            return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"The run's engine handle '{handle}' is not a local process.");
+        }
+
+        int exitCode;
+        try
+        {
+            exitCode = await EngineProcess.WaitForExitAsync(process, stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            var code = await EngineProcess.StopAsync(process, TimeSpan.FromSeconds(options.Value.KillGraceSeconds));
+            return new ExecutionResult(ExecutionOutcome.Stopped, code);
+        }
+
+        if (exitCode < 0)
+        {
+            return new ExecutionResult(ExecutionOutcome.SystemError,
+                Message: "The engine process ended while no executor was watching it; its exit code is unknown.");
+        }
+
+        var engine = request.Engine;
+        var outputs = CollectOutputs(engine, request.Workspace, request.Run.RunId);
+        return exitCode == 0
+            ? new ExecutionResult(ExecutionOutcome.Succeeded, 0, outputs ?? [],
+                outputs is null ? $"{engine.Name} exited 0 but reported no outputs object; outputs are empty." : null)
+            : new ExecutionResult(ExecutionOutcome.Failed, exitCode, outputs,
+                $"{engine.Name} exited with code {exitCode}; see the run's stderr log.");
+    }
+
+    public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) =>
+        _taskReaders.GetValue(request, r => r.Engine.OpenTaskReader(r.Workspace)).Read();
 
     private JsonObject? CollectOutputs(IWorkflowEngine engine, RunWorkspace workspace, string runId)
     {
@@ -93,7 +114,7 @@ public sealed class LocalProvider(
         {
             return engine.CollectOutputs(workspace);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException)
         {
             logger.LogWarning(ex, "Run {RunId}: could not collect the outputs", runId);
             return null;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
@@ -31,19 +30,22 @@ public sealed class MockProvider(
         Task.FromResult<IReadOnlyList<AvailableEngine>>(
             catalog.Registered.Select(engine => new AvailableEngine(engine, EngineVersion, engine.Executable)).ToArray());
 
-    public async Task<ExecutionResult> ExecuteAsync(ExecutionRequest request, CancellationToken stop)
+    public Task<PreparedWork> PrepareAsync(ExecutionRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult(new PreparedWork(["mock", request.Engine.Name, request.Run.WorkflowUrl]));
+
+    public async Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken)
+    {
+        await RecordAsync("start", request, "");
+        await Execution.SafeFiles.WriteTextAsync(request.Workspace.StderrPath, $"mock: running {request.Run.WorkflowUrl} for {Delay(request)} ms\n", CancellationToken.None);
+        return $"mock:{request.Run.RunId}:{request.Run.Attempt}";
+    }
+
+    public async Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken stop)
     {
         var tags = request.Run.ReadTags();
-        var delay = tags.TryGetValue(DelayTag, out var text) && int.TryParse(text, CultureInfo.InvariantCulture, out var ms)
-            ? Math.Max(0, ms)
-            : options.Value.Mock.DelayMilliseconds;
-        var command = new[] { "mock", request.Engine.Name, request.Run.WorkflowUrl };
-        await request.OnEngineStarted(null, command);
-        await RecordAsync("start", request, "");
-        await File.WriteAllTextAsync(request.Workspace.StderrPath, $"mock: running {request.Run.WorkflowUrl} for {delay} ms\n", CancellationToken.None);
         try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(delay), clock, stop);
+            await Task.Delay(TimeSpan.FromMilliseconds(Delay(request)), clock, stop);
         }
         catch (OperationCanceledException)
         {
@@ -66,6 +68,11 @@ public sealed class MockProvider(
                 Message: $"mock: unknown {OutcomeTag} '{outcome}'; use COMPLETE, EXECUTOR_ERROR or SYSTEM_ERROR"),
         };
     }
+
+    private int Delay(ExecutionRequest request) =>
+        request.Run.ReadTags().TryGetValue(DelayTag, out var text) && int.TryParse(text, CultureInfo.InvariantCulture, out var ms)
+            ? Math.Max(0, ms)
+            : options.Value.Mock.DelayMilliseconds;
 
     public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) => [];
 

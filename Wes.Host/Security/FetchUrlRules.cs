@@ -4,7 +4,8 @@ namespace Wes.Security;
 
 /// <summary>
 /// Submission-time checks of the URLs the server or its engine will fetch: no credentials in workflow_url, and no
-/// address literal the fetch policy refuses. Host names are judged when the connection is made (see OutboundAddressPolicy).
+/// address literal the fetch policy refuses. The host name of a workflow_url is judged when the server connects (see
+/// OutboundAddressPolicy); those of input URLs, which the engine fetches itself, when the run is submitted (see InputHostCheck).
 /// </summary>
 public static class FetchUrlRules
 {
@@ -26,15 +27,18 @@ public static class FetchUrlRules
         }
     }
 
-    /// <summary>The http(s) locations of CWL File and Directory inputs, which the engine downloads before the run.</summary>
-    public static IEnumerable<string> InputUrlProblems(JsonObject? workflowParams, OutboundAddressPolicy policy) =>
+    /// <summary>
+    /// The http(s) URLs in workflow_params that an engine downloads before the run. For CWL, the location or path of
+    /// each File and Directory; for the other types, where the workflow decides which parameters are files (Nextflow
+    /// stages an http(s) URL given to file(), a Snakefile may hand one to its storage plugins), every http(s) string.
+    /// </summary>
+    public static IEnumerable<(string Where, Uri Url)> InputUrls(JsonObject? workflowParams, bool cwl) =>
         from reference in Api.WorkflowParamsStrings.In(workflowParams)
-        where reference.IsCwlFileReference && TryHttpUrl(reference.Value, out _)
-        let refusal = policy.LiteralHostRefusal(new Uri(reference.Value))
-        where refusal is not null
-        select Refused(reference.Where, refusal);
+        where reference.IsCwlFileReference || !cwl
+        where TryHttpUrl(reference.Value, out _)
+        select (reference.Where, new Uri(reference.Value));
 
-    private static string Refused(string field, string refusal) =>
+    internal static string Refused(string field, string refusal) =>
         $"{field} is refused: {refusal}, and the server does not fetch from such addresses unless WES_ALLOWED_FETCH_HOSTS allows them.";
 
     private static bool TryHttpUrl(string text, out Uri uri) =>

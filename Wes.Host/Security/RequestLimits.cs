@@ -27,14 +27,13 @@ public static class RequestLimits
                 // The server is built before the settings are checked; bad ones are reported by name when the host starts.
             }
         });
+        // POST /runs reads its multipart body itself (MultipartForm); these hold ASP.NET's form reader to the same limits.
         services.AddOptions<FormOptions>().Configure<IOptions<WesOptions>>((form, wes) =>
         {
             var limits = wes.Value.Limits;
             form.MultipartBodyLengthLimit = limits.MaxRequestBodyBytes;
-            // Enforced by the form reader for url-encoded bodies; RunSubmissionReader checks multipart fields itself.
             form.ValueLengthLimit = limits.MaxFieldBytes;
-            // Every part counts, files included: the attachments plus room for the eight RunRequest fields.
-            form.ValueCountLimit = limits.MaxAttachments + 64;
+            form.ValueCountLimit = MultipartForm.MaxParts(limits);
         });
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<WesOptions>>((limiter, wes) => Configure(limiter, wes.Value.Limits));

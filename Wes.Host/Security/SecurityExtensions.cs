@@ -31,12 +31,16 @@ public static class SecurityExtensions
         services.AddSingleton<IAuthorizationHandler, RunAccessHandler>();
         services.AddSingleton<IAuthorizationHandler, ScopeHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, AuthorizationErrorResponses>();
-        return services.AddWesRequestLimits();
+        return services.AddWesAllowedHosts().AddWesRequestLimits();
     }
 
-    /// <summary>Who is calling, then how often it may call, then whether it may make this call, then how much it may send.</summary>
+    /// <summary>
+    /// Whether the request names this server, then who is calling, how often it may call, whether it may make this
+    /// call, and how much it may send.
+    /// </summary>
     public static WebApplication UseWesSecurity(this WebApplication app)
     {
+        app.UseWesAllowedHosts();
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

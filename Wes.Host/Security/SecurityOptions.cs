@@ -64,7 +64,7 @@ public sealed class JwtOptions
     public double ClockSkewSeconds { get; set; } = 30;
 }
 
-/// <summary>What one client may send and how fast (Wes:Limits). Every refusal is an ErrorResponse: 413 or 429.</summary>
+/// <summary>What one client may send and how fast (Wes:Limits). Every refusal is an ErrorResponse: 413 or 429 (400 for JSON nested too deep).</summary>
 public sealed class LimitOptions
 {
     /// <summary>Largest request body (WES_MAX_REQUEST_BYTES); Kestrel's own default, kept so existing clients see no change.</summary>
@@ -76,8 +76,20 @@ public sealed class LimitOptions
     /// <summary>Most bytes of all attachments of one submission together.</summary>
     public long MaxAttachmentBytes { get; set; } = 30_000_000;
 
-    /// <summary>Largest single field (workflow_params, tags, workflow_url, ...), as text.</summary>
+    /// <summary>Largest single field (workflow_params, tags, workflow_url, ...), in bytes as sent.</summary>
     public int MaxFieldBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Deepest nesting of a request's JSON, counting the RunRequest object as the first level. At most 64: stored
+    /// requests are read back with System.Text.Json's default depth.
+    /// </summary>
+    public int MaxJsonDepth { get; set; } = 64;
+
+    /// <summary>
+    /// Most values and property names in all of one request's JSON together. Twenty thousand File inputs fit; a body of
+    /// bare numbers that would cost gigabytes as a document does not.
+    /// </summary>
+    public int MaxJsonElements { get; set; } = 100_000;
 
     /// <summary>QUEUED runs one user may have at once (WES_MAX_QUEUED_PER_USER); with auth off, all clients share one count.</summary>
     public int MaxQueuedRunsPerUser { get; set; } = 1000;

@@ -101,6 +101,10 @@ public static class SecuritySettingsRules
         problems.Check(limits.MaxAttachmentBytes >= 0, "Wes:Limits:MaxAttachmentBytes", "must not be negative", limits.MaxAttachmentBytes);
         problems.Check(limits.MaxFieldBytes is >= 1024 and <= 256 * 1024 * 1024, "Wes:Limits:MaxFieldBytes",
             "must be between 1024 and 268435456", limits.MaxFieldBytes);
+        problems.Check(limits.MaxJsonDepth is >= 2 and <= 64, "Wes:Limits:MaxJsonDepth",
+            "must be between 2 (a RunRequest holding flat objects) and 64", limits.MaxJsonDepth);
+        problems.Check(limits.MaxJsonElements is >= 100 and <= 100_000_000, "Wes:Limits:MaxJsonElements",
+            "must be between 100 and 100000000", limits.MaxJsonElements);
         problems.Check(limits.MaxQueuedRunsPerUser >= 1, "WES_MAX_QUEUED_PER_USER (Wes:Limits:MaxQueuedRunsPerUser)", "must be at least 1",
             limits.MaxQueuedRunsPerUser);
         problems.Check(limits.RequestsPerSecond is >= 0 and <= 1_000_000, "WES_RATE_LIMIT (Wes:Limits:RequestsPerSecond)",

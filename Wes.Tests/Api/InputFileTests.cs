@@ -76,7 +76,7 @@ public sealed class InputFileTests : IDisposable
 
     [Theory]
     [InlineData("""{"class": "File", "path": "data/words.txt"}""")]
-    [InlineData("""{"class": "File", "location": "https://example.com/words.txt"}""")]
+    [InlineData("""{"class": "File", "location": "https://8.8.8.8/words.txt"}""")]
     [InlineData("""{"class": "File", "location": "file://{root}/words.txt"}""")]
     [InlineData("""{"class": "File", "path": "{root}/words.txt"}""")]
     public async Task AllowedReference_IsAccepted(string reference)

@@ -48,9 +48,10 @@ public sealed class LogConfinementTests : IDisposable
         Directory.Move(runDir, runDir + ".moved");
         Directory.CreateSymbolicLink(runDir, elsewhere);
 
-        var text = await _client.Http.GetStringAsync(_client.Url($"/runs/{runId}/stdout"));
+        using var response = await _client.GetAsync($"/runs/{runId}/stdout");
 
-        Assert.DoesNotContain("secret", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await JsonAssert.ErrorAsync(response, HttpStatusCode.NotFound);
         TempDirectory.Delete(elsewhere);
     }
 

@@ -57,14 +57,14 @@ public sealed class SecuritySettingsTests : IDisposable
         var failures = Failures(new WesOptions
         {
             Auth = new AuthOptions { Mode = "basic" },
-            Limits = new LimitOptions { MaxRequestBodyBytes = 10, MaxFieldBytes = 1, MaxQueuedRunsPerUser = 0, RequestsPerSecond = -1, RequestBurst = 0, MaxAttachments = -1 },
+            Limits = new LimitOptions { MaxRequestBodyBytes = 10, MaxFieldBytes = 1, MaxQueuedRunsPerUser = 0, RequestsPerSecond = -1, RequestBurst = 0, MaxAttachments = -1, MaxJsonDepth = 65, MaxJsonElements = 10 },
             Fetch = new FetchOptions { AllowedHosts = "good.example, 10.0.0.0/8, bad_host!, 300.1.1.1/8" },
         });
 
         foreach (var setting in new[]
         {
             "WES_AUTH_MODE", "WES_MAX_REQUEST_BYTES", "Wes:Limits:MaxFieldBytes", "WES_MAX_QUEUED_PER_USER", "WES_RATE_LIMIT",
-            "Wes:Limits:RequestBurst", "Wes:Limits:MaxAttachments",
+            "Wes:Limits:RequestBurst", "Wes:Limits:MaxAttachments", "Wes:Limits:MaxJsonDepth", "Wes:Limits:MaxJsonElements",
         })
         {
             Assert.Contains(failures, f => f.StartsWith(setting, StringComparison.Ordinal));

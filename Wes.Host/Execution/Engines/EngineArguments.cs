@@ -57,10 +57,11 @@ public static partial class EngineArguments
     }
 
     /// <summary>Space-separated targets for the engine's positional arguments: no option, no absolute or parent path.</summary>
-    [GeneratedRegex(@"^(?!.*(^|[\s/])\.\.(/|\s|$))[A-Za-z0-9_{}][A-Za-z0-9_.,/=+{}-]*(\s+[A-Za-z0-9_{}][A-Za-z0-9_.,/=+{}-]*)*$")]
+    /// <remarks>\z, not $, which also matches before a final newline; [\s\S], not '.', so a ".." after a newline is seen too.</remarks>
+    [GeneratedRegex(@"^(?![\s\S]*(^|[\s/])\.\.(/|\s|\z))[A-Za-z0-9_{}][A-Za-z0-9_.,/=+{}-]*(\s+[A-Za-z0-9_{}][A-Za-z0-9_.,/=+{}-]*)*\z")]
     public static partial Regex Targets();
 
     /// <summary>A name such as a profile or a size ("8G", "local,docker"): letters, digits and . , _ - only, not first a dash.</summary>
-    [GeneratedRegex(@"^[A-Za-z0-9_.][A-Za-z0-9_.,-]*$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_.][A-Za-z0-9_.,-]*\z")]
     public static partial Regex Word();
 }

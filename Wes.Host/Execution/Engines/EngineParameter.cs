@@ -32,6 +32,13 @@ public sealed record EngineParameter(string Name, string Type, string? DefaultVa
     public static EngineParameter Text(string name, string? defaultValue, Regex pattern, string hint, string description) =>
         new(name, "string", defaultValue, description) { Pattern = pattern, PatternHint = hint };
 
+    /// <summary>
+    /// The match must span the value: a pattern ending in $ (which also matches before a final newline) cannot let
+    /// "value\n" through into an argument.
+    /// </summary>
+    private static bool MatchesWhole(Regex pattern, string value) =>
+        pattern.Match(value) is { Success: true } match && match.Index == 0 && match.Length == value.Length;
+
     /// <summary>Why <paramref name="value"/> is not acceptable, or null if it is.</summary>
     public string? Problem(string value)
     {
@@ -55,6 +62,6 @@ public sealed record EngineParameter(string Name, string Type, string? DefaultVa
             return $"must be one of {string.Join(", ", choices)}";
         }
 
-        return Pattern is { } pattern && !pattern.IsMatch(value) ? PatternHint ?? "has characters that are not allowed" : null;
+        return Pattern is { } pattern && !MatchesWhole(pattern, value) ? PatternHint ?? "has characters that are not allowed" : null;
     }
 }

@@ -56,13 +56,15 @@ public static class EngineParameterNames
         return resolved;
     }
 
-    /// <summary>Booleans compare as "true"/"false" whether the client sent true, "true" or "True".</summary>
+    /// <summary>
+    /// Booleans compare as "true"/"false" whether the client sent true, "true" or "True"; nothing is trimmed, so
+    /// "true\n" stays what it is and is refused.
+    /// </summary>
     public static string ValueText(JsonNode? value)
     {
         var text = value is JsonValue scalar && scalar.TryGetValue<string>(out var s) ? s : value?.ToJsonString() ?? "";
-        var trimmed = text.Trim();
-        return trimmed.Equals("true", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("false", StringComparison.OrdinalIgnoreCase)
-            ? trimmed.ToLowerInvariant()
+        return text.Equals("true", StringComparison.OrdinalIgnoreCase) || text.Equals("false", StringComparison.OrdinalIgnoreCase)
+            ? text.ToLowerInvariant()
             : text;
     }
 }

@@ -62,4 +62,21 @@ public interface IWorkflowEngine
     /// keeps them, are linked under the run's tasks folder (see <see cref="RunWorkspace.TaskLogPath"/>).
     /// </summary>
     IReadOnlyList<RunTask> ReadTasks(RunWorkspace workspace);
+
+    /// <summary>
+    /// A reader of one execution's tasks that may keep its place between reads, so an engine whose log grows large
+    /// reads only what is new each time. By default each read is a fresh <see cref="ReadTasks"/>.
+    /// </summary>
+    ITaskReader OpenTaskReader(RunWorkspace workspace) => new RereadingTaskReader(this, workspace);
+}
+
+/// <summary>Reads the tasks of one execution, as often as asked, as they are so far.</summary>
+public interface ITaskReader
+{
+    IReadOnlyList<RunTask> Read();
+}
+
+internal sealed class RereadingTaskReader(IWorkflowEngine engine, RunWorkspace workspace) : ITaskReader
+{
+    public IReadOnlyList<RunTask> Read() => engine.ReadTasks(workspace);
 }

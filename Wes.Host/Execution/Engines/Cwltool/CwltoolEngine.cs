@@ -55,6 +55,24 @@ public sealed class CwltoolEngine : IWorkflowEngine
     public JsonObject? CollectOutputs(RunWorkspace workspace) => CwlLanguage.ReadOutputObject(workspace);
 
     /// <summary>cwltool keeps no log per job (a job's output is in the engine's stderr), so no task log is linked.</summary>
-    public IReadOnlyList<RunTask> ReadTasks(RunWorkspace workspace) =>
-        File.Exists(workspace.StderrPath) ? CwltoolLogParser.Parse(RunWorkspace.ReadShared(workspace.StderrPath)) : [];
+    public IReadOnlyList<RunTask> ReadTasks(RunWorkspace workspace) => new CwltoolTaskReader(workspace).Read();
+
+    public ITaskReader OpenTaskReader(RunWorkspace workspace) => new CwltoolTaskReader(workspace);
+}
+
+/// <summary>Feeds cwltool's stderr to the parser as it grows, each line once.</summary>
+internal sealed class CwltoolTaskReader(RunWorkspace workspace) : ITaskReader
+{
+    private readonly LogTail _tail = new(workspace.StderrPath);
+    private readonly CwltoolLogParser _parser = new();
+
+    public IReadOnlyList<RunTask> Read()
+    {
+        foreach (var line in _tail.ReadNewLines())
+        {
+            _parser.Feed(line);
+        }
+
+        return _parser.Tasks.ToList();
+    }
 }

@@ -41,44 +41,56 @@ public static partial class SnakemakeEventLog
         var failedCommands = new List<(string Command, int Code)>();
         foreach (var line in events.Split('\n'))
         {
-            // The last line may still be being written.
-            if (TryParse(line) is not { } e || e["level"]?.GetValue<string>() is not { } level)
+            try
             {
-                continue;
+                Apply(line, jobs, byId, failedCommands);
             }
-
-            var jobId = e["jobid"] is JsonValue id && id.TryGetValue<int>(out var n) ? n : (int?)null;
-            var known = jobId is { } key ? byId.GetValueOrDefault(key) : null;
-            var at = (long)((e["time"]?.GetValue<double>() ?? 0) * 1000);
-            switch (level)
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or OverflowException or ArgumentException)
             {
-                case "job_info" when jobId is not null:
-                    // A restarted job (--restart-times) is reported again under the same id; the retry replaces it.
-                    var job = NewJob(jobId.Value, e, at);
-                    jobs.RemoveAll(j => j.JobId == job.JobId);
-                    jobs.Add(job);
-                    byId[job.JobId] = job;
-                    break;
-                case "shellcmd" when jobs.Count > 0:
-                    // Snakemake logs a job's command right after its job_info, from the same thread.
-                    jobs[^1].ShellCommand ??= e["msg"]?.GetValue<string>();
-                    break;
-                case "job_finished" when known is not null:
-                    known.EndTime = at;
-                    known.ExitCode = 0;
-                    break;
-                case "job_error" when known is not null:
-                    known.EndTime = at;
-                    known.Failed = true;
-                    break;
-                case "debug" when FailedCommand().Match(e["msg"]?.GetValue<string>() ?? "") is { Success: true } failed:
-                    failedCommands.Add((failed.Groups["cmd"].Value, int.Parse(failed.Groups["code"].Value, CultureInfo.InvariantCulture)));
-                    break;
+                // The workflow can write in the run folder: a line of the wrong shape is skipped, never thrown on.
             }
         }
 
         AttachExitCodes(jobs, failedCommands);
         return jobs;
+    }
+
+    private static void Apply(string line, List<SnakemakeJob> jobs, Dictionary<int, SnakemakeJob> byId, List<(string Command, int Code)> failedCommands)
+    {
+        // The last line may still be being written.
+        if (TryParse(line) is not { } e || e["level"]?.GetValue<string>() is not { } level)
+        {
+            return;
+        }
+
+        var jobId = e["jobid"] is JsonValue id && id.TryGetValue<int>(out var n) ? n : (int?)null;
+        var known = jobId is { } key ? byId.GetValueOrDefault(key) : null;
+        var at = (long)((e["time"]?.GetValue<double>() ?? 0) * 1000);
+        switch (level)
+        {
+            case "job_info" when jobId is not null:
+                // A restarted job (--restart-times) is reported again under the same id; the retry replaces it.
+                var job = NewJob(jobId.Value, e, at);
+                jobs.RemoveAll(j => j.JobId == job.JobId);
+                jobs.Add(job);
+                byId[job.JobId] = job;
+                break;
+            case "shellcmd" when jobs.Count > 0:
+                // Snakemake logs a job's command right after its job_info, from the same thread.
+                jobs[^1].ShellCommand ??= e["msg"]?.GetValue<string>();
+                break;
+            case "job_finished" when known is not null:
+                known.EndTime = at;
+                known.ExitCode = 0;
+                break;
+            case "job_error" when known is not null:
+                known.EndTime = at;
+                known.Failed = true;
+                break;
+            case "debug" when FailedCommand().Match(e["msg"]?.GetValue<string>() ?? "") is { Success: true } failed:
+                failedCommands.Add((failed.Groups["cmd"].Value, int.Parse(failed.Groups["code"].Value, CultureInfo.InvariantCulture)));
+                break;
+        }
     }
 
     /// <summary>The exit status is only in the traceback, which names the command; it is matched to the job that ran it.</summary>

@@ -25,11 +25,11 @@ public sealed partial class ToilEngine : IWorkflowEngine
     public string Executable => "toil-cwl-runner";
     public string InstallHint => "install it with `apt-get install -y toil` (or `pip install 'toil[cwl]'`)";
 
-    [GeneratedRegex(@"^\d+(\.\d+)?\s?([KMGTPE]i?)?B?$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\d+(\.\d+)? ?([KMGTPE]i?)?B?\z", RegexOptions.IgnoreCase)]
     private static partial Regex Size();
 
     /// <summary>A cloud job store prefix ("aws:us-west-2:wes"), which Kubernetes and AWS Batch need; the run id is added.</summary>
-    [GeneratedRegex(@"^(aws|google):[a-z0-9-]+:[a-z0-9-]{1,24}$")]
+    [GeneratedRegex(@"^(aws|google):[a-z0-9-]+:[a-z0-9-]{1,24}\z")]
     private static partial Regex CloudJobStore();
 
     public IReadOnlyList<EngineParameter> Parameters { get; } =

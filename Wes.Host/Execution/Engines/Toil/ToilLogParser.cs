@@ -22,10 +22,12 @@ public static partial class ToilLogParser
         var order = new List<RunTask>();
         foreach (var line in leaderLog.Split('\n'))
         {
-            if (IssuedJob().Match(line.TrimEnd('\r')) is { Success: true } issued && !tasks.ContainsKey(issued.Groups["name"].Value))
+            // A line with an impossible time is the workflow's output, not Toil's: it is skipped.
+            if (IssuedJob().Match(line.TrimEnd('\r')) is { Success: true } issued && !tasks.ContainsKey(issued.Groups["name"].Value) &&
+                CwltoolLogParser.TryParseTime(issued.Groups["ts"].Value, hasZone: true) is { } at)
             {
                 var name = issued.Groups["name"].Value;
-                var task = new RunTask { TaskId = name, Name = name, StartTime = CwltoolLogParser.ParseTime(issued.Groups["ts"].Value, hasZone: true) };
+                var task = new RunTask { TaskId = name, Name = name, StartTime = at };
                 tasks[name] = task;
                 order.Add(task);
             }
