@@ -132,7 +132,7 @@ public sealed class JsonBudgetTests : IDisposable
         using var factory = new WesApplicationFactory(workers: 0);
         using var client = factory.CreateWesClient();
         // Five thousand File inputs: 25,000 values and names, about 400 KB.
-        var files = string.Join(", ", Enumerable.Range(0, 5000).Select(i => $"{{\"class\": \"File\", \"location\": \"https://example.com/data/sample_{i:D5}.fastq.gz\"}}"));
+        var files = string.Join(", ", Enumerable.Range(0, 5000).Select(i => $"{{\"class\": \"File\", \"location\": \"https://8.8.8.8/data/sample_{i:D5}.fastq.gz\"}}"));
         var builder = new RunRequestBuilder().With("workflow_params", $"{{\"reads\": [{files}]}}");
 
         var fromForm = await client.SubmitAsync(builder);
