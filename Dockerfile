@@ -15,9 +15,12 @@ RUN dotnet publish Wes.Host -c Release -r linux-x64 --self-contained false -o /a
 # Runtime stage: the ASP.NET runtime image (Ubuntu 24.04 for .NET 10) plus the engines.
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 # cwltool and Toil run CWL workflows, Snakemake runs Snakefiles. Node.js evaluates CWL JavaScript expressions:
-# cwltool only recommends it, so --no-install-recommends would leave it out.
+# cwltool only recommends it, so --no-install-recommends would leave it out. Bubblewrap is the sandbox every engine
+# runs in; it needs user namespaces and a /proc of its own, which Docker grants with
+#   docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined
+# (or run with -e WES_SANDBOX=off, leaving the container as the only fence around the workflows).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends cwltool toil snakemake nodejs \
+    && apt-get install -y --no-install-recommends cwltool toil snakemake nodejs bubblewrap \
     && rm -rf /var/lib/apt/lists/*
 
 # Inside a container the server must listen on 0.0.0.0 to be reachable through a published port; outside one it

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
 using Wes.Execution.Engines;
+using Wes.Execution.Sandbox;
 using Wes.Persistence;
 using Wes.Providers;
 using Wes.Runs;
@@ -26,7 +27,7 @@ public static class ServiceInfoEndpoints
     /// <summary>Engine versions are the ones read from the engines on this machine; state counts come from the database.</summary>
     private static async Task<Ok<ServiceInfo>> GetServiceInfoAsync(
         HttpRequest request, RunStore store, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, RunViews views,
-        TimeProvider clock, IOptions<WesOptions> options, CancellationToken ct)
+        TimeProvider clock, IOptions<WesOptions> options, EngineSandbox sandbox, CancellationToken ct)
     {
         var settings = options.Value;
         var provider = ExecutionProviders.Default(providers, settings);
@@ -73,6 +74,8 @@ public static class ServiceInfoEndpoints
                 ["run_outputs"] = "GET /runs/{run_id}/outputs lists the output files; GET /runs/{run_id}/outputs/{path} downloads one",
                 ["default_workflow_engine_parameters"] = "names are engine:parameter; requests may also use the bare name for the chosen engine",
                 ["unpack_tag"] = $"tag {AttachmentUnpacker.Tag} names zip attachments to unpack, separated by commas",
+                // How engines on this host are confined: "bubblewrap 0.8.0 (...)", "off (WES_SANDBOX=off)" or "unavailable: ...".
+                ["sandbox"] = sandbox.Status.Tag,
             },
         });
     }

@@ -28,6 +28,10 @@ public static class ConfigurationExtensions
         ["WES_SHUTDOWN_GRACE"] = "ShutdownGraceSeconds",
         ["WES_PUBLIC_BASE_URL"] = "PublicBaseUrl",
         ["WES_ALLOWED_FILE_ROOTS"] = "AllowedFileRoots",
+        ["WES_SANDBOX"] = "Sandbox:Mode",
+        ["WES_SANDBOX_USER"] = "Sandbox:User",
+        ["WES_SANDBOX_NETWORK"] = "Sandbox:Network",
+        ["WES_SANDBOX_BWRAP"] = "Sandbox:BwrapPath",
     };
 
     /// <summary>

@@ -93,6 +93,9 @@ public sealed class WesOptions
 
     /// <summary>Removal of the folders that crashed submissions leave in the runs folder.</summary>
     public Execution.JanitorOptions Janitor { get; set; } = new();
+
+    /// <summary>How engines are confined: bubblewrap, their user, their network.</summary>
+    public Execution.Sandbox.SandboxOptions Sandbox { get; set; } = new();
 }
 
 public sealed class RetryOptions

@@ -56,6 +56,7 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
             "Wes:ServiceInfo:AuthInstructionsUrl", "must be an absolute http(s) URL", options.ServiceInfo.AuthInstructionsUrl);
 
         Security.SecuritySettingsRules.Check(options, problems);
+        Execution.Sandbox.SandboxSettingsRules.Check(options.Sandbox, problems);
 
         return problems.Failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Failures);
     }

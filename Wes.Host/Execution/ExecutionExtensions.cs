@@ -2,6 +2,7 @@ using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
 using Wes.Execution.Engines;
+using Wes.Execution.Sandbox;
 using Wes.Persistence;
 using Wes.Providers;
 using Wes.Security;
@@ -20,6 +21,7 @@ public static class ExecutionExtensions
         EngineRegistration.AddWorkflowEngines(services);
         services.AddSingleton<WorkflowFetcher>();
         services.AddSingleton<OutboundAddressPolicy>();
+        services.AddEngineSandbox();
         services.AddSingleton<IExecutionProvider, LocalProvider>();
         services.AddSingleton<IExecutionProvider, MockProvider>();
         // Every connection goes through the address policy, redirects included. No proxy: through a proxy the

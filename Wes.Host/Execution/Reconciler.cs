@@ -25,12 +25,6 @@ public sealed class Reconciler(
                 continue;
             }
 
-            if (LocalProcessHandle.Parse(run.ProviderHandle) is { } engine && engine.IsAlive() &&
-                run.LeaseOwner is { } owner && owner.StartsWith(identity.Host + ":", StringComparison.Ordinal))
-            {
-                EngineProcess.KillOrphanedGroup(engine.Pid, run.RunId);
-            }
-
             var (to, message) = RunDecisions.AfterLostExecutor(run, options.Value.MaxAttempts);
             // Fenced on the lease as it was read: an owner that renewed it since is alive, and keeps its run.
             var changes = new TransitionChanges
@@ -40,6 +34,13 @@ public sealed class Reconciler(
             var outcome = await store.TransitionAsync(run.RunId, run.RunState, to, changes, identity.Id, "reconciled: executor lost", cancellationToken);
             if (outcome == TransitionOutcome.Changed)
             {
+                // Only once the run is settled: an owner that kept its lease keeps its engine too.
+                if (LocalProcessHandle.Parse(run.ProviderHandle) is { } engine && engine.IsAlive() &&
+                    run.LeaseOwner is { } owner && owner.StartsWith(identity.Host + ":", StringComparison.Ordinal))
+                {
+                    EngineProcess.KillOrphanedGroup(engine.Pid, run.RunId);
+                }
+
                 settled++;
                 logger.LogWarning("Run {RunId}: {Message}", run.RunId, message);
             }

@@ -15,8 +15,11 @@ public sealed record ExecutionRequest(
     IWorkflowEngine Engine,
     IReadOnlyDictionary<string, string> EngineParameters);
 
-/// <summary>The command a prepared run will execute (recorded as the run's cmd).</summary>
-public sealed record PreparedWork(IReadOnlyList<string> Command);
+/// <summary>
+/// The command a prepared run will execute (recorded as the run's cmd), and what is actually started when that
+/// differs (the engine inside a sandbox).
+/// </summary>
+public sealed record PreparedWork(IReadOnlyList<string> Command, IReadOnlyList<string>? Launch = null);
 
 /// <summary>A run could not be prepared (an engine missing, a workflow that cannot be fetched, an unwritable folder).</summary>
 public sealed class PreparationException(string message, Exception? inner = null) : Exception(message, inner);

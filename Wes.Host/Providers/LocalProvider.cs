@@ -12,7 +12,8 @@ namespace Wes.Providers;
 /// process id with its start time; its logs go straight to files, and its end is its exit.
 /// </summary>
 public sealed class LocalProvider(
-    EngineCatalog catalog, WorkflowFetcher fetcher, IOptions<WesOptions> options, ILogger<LocalProvider> logger)
+    EngineCatalog catalog, WorkflowFetcher fetcher, Execution.Sandbox.EngineSandbox sandbox, IOptions<WesOptions> options,
+    ILogger<LocalProvider> logger)
     : IExecutionProvider
 {
     // One reader per execution, so a growing log is read once, not again at every look; gone with the request.
@@ -52,9 +53,18 @@ public sealed class LocalProvider(
             await engine.WriteSupportFilesAsync(workspace, cancellationToken);
             var workflowPath = await ResolveWorkflowAsync(request.Run.WorkflowUrl, workspace, cancellationToken);
             var arguments = engine.BuildArguments(new EngineInvocation(workspace, workflowPath, request.EngineParameters));
-            return new PreparedWork([available.ExecutablePath, .. arguments]);
+            // The engine runs inside the sandbox: only its run's folders writable, the data directory out of sight,
+            // and everything the workflow starts gone when the engine exits.
+            sandbox.PrepareRunDirectory(workspace);
+            var launch = sandbox.Wrap(available.ExecutablePath, arguments,
+                new Execution.Sandbox.SandboxContext(workspace, available.ExecutablePath, options.Value.AllowedFileRootList));
+            return new PreparedWork([available.ExecutablePath, .. arguments], launch);
         }
         catch (WorkflowFetchException ex)
+        {
+            throw new PreparationException(ex.Message, ex);
+        }
+        catch (Execution.Sandbox.SandboxUnavailableException ex)
         {
             throw new PreparationException(ex.Message, ex);
         }
@@ -68,7 +78,7 @@ public sealed class LocalProvider(
     public Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken)
     {
         var workspace = request.Workspace;
-        var handle = EngineProcess.Start(work.Command, workspace.ExeDir, workspace.StdoutPath, workspace.StderrPath);
+        var handle = EngineProcess.Start(work.Launch ?? work.Command, workspace.ExeDir, workspace.StdoutPath, workspace.StderrPath);
         return Task.FromResult(handle.ToString());
     }
 
@@ -86,8 +96,7 @@ public sealed class LocalProvider(
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            var code = await EngineProcess.StopAsync(process, TimeSpan.FromSeconds(options.Value.KillGraceSeconds));
-            return new ExecutionResult(ExecutionOutcome.Stopped, code);
+            return new ExecutionResult(ExecutionOutcome.Stopped, await StopAsync(process));
         }
 
         if (exitCode < 0)
@@ -103,6 +112,29 @@ public sealed class LocalProvider(
                 outputs is null ? $"{engine.Name} exited 0 but reported no outputs object; outputs are empty." : null)
             : new ExecutionResult(ExecutionOutcome.Failed, exitCode, outputs,
                 $"{engine.Name} exited with code {exitCode}; see the run's stderr log.");
+    }
+
+    /// <summary>
+    /// A sandboxed engine is asked first (SIGTERM to the engine inside), since signalling the sandbox itself ends
+    /// everything at once; after the grace, the whole sandbox goes.
+    /// </summary>
+    private async Task<int> StopAsync(LocalProcessHandle process)
+    {
+        var grace = TimeSpan.FromSeconds(options.Value.KillGraceSeconds);
+        if (sandbox.Status.State == Execution.Sandbox.SandboxState.Enabled && Execution.Sandbox.SandboxProcesses.SignalEngine(process.Pid, 15))
+        {
+            using var graceOver = new CancellationTokenSource(grace);
+            try
+            {
+                return await EngineProcess.WaitForExitAsync(process, graceOver.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                grace = TimeSpan.Zero;
+            }
+        }
+
+        return await EngineProcess.StopAsync(process, grace);
     }
 
     public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) =>

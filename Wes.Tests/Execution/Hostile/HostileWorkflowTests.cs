@@ -52,6 +52,8 @@ public sealed class HostileWorkflowTests : IDisposable
         try
         {
             Assert.Equal("COMPLETE", await _client.WaitForTerminalAsync(runId, TimeSpan.FromSeconds(60)));
+            // The engine ran in a PID namespace of its own: what the workflow detached went with it.
+            Assert.Empty(ProcessTable.FindByCommandLine("sleep", seconds));
         }
         finally
         {
@@ -62,35 +64,55 @@ public sealed class HostileWorkflowTests : IDisposable
         }
     }
 
+    /// <summary>Unsandboxed (the operator's opt-out), a workflow can replace its run's logs: reading them must not hang.</summary>
     [Fact]
     public async Task LogsReplacedByFifos_RunStillEndsAndTheServerAnswers()
     {
-        var runId = await _client.SubmitAsync(HostileWorkflows.Request(
+        using var factory = new WesApplicationFactory(provider: "Local", workers: 1,
+            settings: new Dictionary<string, string?> { ["Wes:Sandbox:Mode"] = "Off" });
+        using var client = factory.CreateWesClient();
+        var runId = await client.SubmitAsync(HostileWorkflows.Request(
             "cd ../.. && rm -f stderr.log stdout.log && mkfifo stderr.log stdout.log && sleep 3"));
 
-        Assert.Equal("COMPLETE", await _client.WaitForTerminalAsync(runId, TimeSpan.FromSeconds(60)));
-        Assert.Equal("FIFO", FileKind(Path.Combine(_factory.RunsDir, runId, "stderr.log")));
-        using var info = await _client.GetAsync("/service-info").WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("COMPLETE", await client.WaitForTerminalAsync(runId, TimeSpan.FromSeconds(60)));
+        Assert.Equal("FIFO", FileKind(Path.Combine(factory.RunsDir, runId, "stderr.log")));
+        using var info = await client.GetAsync("/service-info").WaitAsync(TimeSpan.FromSeconds(10));
         info.EnsureSuccessStatusCode();
+        using var stderr = await client.GetAsync($"/runs/{runId}/stderr").WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, stderr.StatusCode);
+    }
+
+    /// <summary>In the sandbox the run's own folder is read-only to the workflow: its logs cannot be replaced at all.</summary>
+    [Fact]
+    public async Task Sandboxed_LogsCannotBeReplaced()
+    {
+        var runId = await _client.SubmitAsync(HostileWorkflows.Request("cd ../.. && rm -f stderr.log"));
+
+        Assert.Equal("EXECUTOR_ERROR", await _client.WaitForTerminalAsync(runId, TimeSpan.FromSeconds(60)));
+        Assert.True(File.Exists(Path.Combine(_factory.RunsDir, runId, "stderr.log")));
     }
 
     /// <summary>
-    /// Two executors share one database, with a 2-second lease. The run prints lines the log parser cannot read while it
-    /// runs for several leases; the lease must keep being renewed, so the other executor never takes the run.
+    /// Two executors (this process and a real executor process) share one database, with a 2-second lease. The run
+    /// prints lines the log parser cannot read while it runs for several leases; the lease must keep being renewed, so
+    /// the run is claimed once and never started a second time.
     /// </summary>
     [Fact]
     public async Task GarbageWhileRunningForSeveralLeases_IsClaimedOnceAndCompletes()
     {
-        var shortLease = new Dictionary<string, string?> { ["Wes:LeaseSeconds"] = "2" };
         var dataDir = TempDirectory.Create("wes-lease");
         try
         {
-            using var first = new WesApplicationFactory(provider: "Local", workers: 1, dataDir: dataDir, settings: shortLease);
+            using var first = new WesApplicationFactory(provider: "Local", workers: 1, dataDir: dataDir,
+                settings: new Dictionary<string, string?> { ["Wes:LeaseSeconds"] = "2" });
             using var client = first.CreateWesClient();
+            using var second = await HostProcess.StartExecutorAsync(new Dictionary<string, string>
+            {
+                ["WES_DATA_DIR"] = dataDir, ["DEFAULT_WES_PROVIDER"] = "Local", ["WES_MAX_CONCURRENT_RUNS"] = "1",
+                ["WES_LEASE_SECONDS"] = "2", ["WORKFLOW_POLL_INTERVAL"] = "0.2", ["WES_SHUTDOWN_GRACE"] = "0",
+            });
             var runId = await client.SubmitAsync(HostileWorkflows.Request(
                 $"for i in 1 2 3 4 5 6 7 8; do echo '{HostileWorkflows.ImpossibleJobLine}' >&2; sleep 1; done"));
-            using var second = new WesApplicationFactory(provider: "Local", workers: 1, dataDir: dataDir, settings: shortLease);
-            using var other = second.CreateWesClient();
 
             Assert.Equal("COMPLETE", await client.WaitForTerminalAsync(runId, TimeSpan.FromSeconds(90)));
             await using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDir, "wes.db")}");
