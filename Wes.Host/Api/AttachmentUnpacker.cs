@@ -16,7 +16,6 @@ public static class AttachmentUnpacker
     private const int UnixFileTypeMask = 0xF000;
     private const int UnixSymbolicLink = 0xA000;
 
-
     /// <summary>The attachments the tag names ("a.zip, data/b.zip"), normalised like attachment names.</summary>
     public static IReadOnlyList<string> Requested(JsonObject? tags) =>
         tags?[Tag] is JsonValue value && value.TryGetValue<string>(out var text)

@@ -24,8 +24,6 @@ public static unsafe partial class NativeProcess
     // glibc's opaque spawn structures are 80 and 336 bytes on 64-bit Linux, a signal set 128; room to spare.
     private const int OpaqueSize = 1024;
 
-    private static readonly int NoFollow = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 0x20000 : 0x8000;
-
     /// <summary>
     /// Starts <paramref name="argv"/> (argv[0] an absolute path) in <paramref name="workingDirectory"/>. The log files are
     /// created afresh: a file or link already at either path is removed first and never written through.
@@ -45,7 +43,7 @@ public static unsafe partial class NativeProcess
             Check(AttrInit(attributes), "posix_spawnattr_init");
             try
             {
-                var logFlags = WriteOnly | Create | Exclusive | NoFollow;
+                var logFlags = WriteOnly | Create | Exclusive | RegularFile.NoFollow;
                 Check(AddOpen(actions, 0, "/dev/null", ReadOnly, 0), "open /dev/null");
                 Check(AddOpen(actions, 1, stdoutPath, logFlags, 0x1A4), "open " + stdoutPath);
                 Check(AddOpen(actions, 2, stderrPath, logFlags, 0x1A4), "open " + stderrPath);

@@ -22,7 +22,7 @@ public static partial class RegularFile
     private const int CloseOnExec = 0x80000;
 
     // O_NOFOLLOW differs between the x86 and the generic (arm64) Linux ABIs.
-    private static readonly int NoFollow = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 0x20000 : 0x8000;
+    internal static readonly int NoFollow = RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86 ? 0x20000 : 0x8000;
 
     /// <summary>
     /// An open read-only stream on <paramref name="path"/> if it is a regular file reached without a final link, else
