@@ -23,12 +23,13 @@ public sealed class LogTail(string path)
     /// <summary>Lines skipped for being longer than <see cref="MaxLineBytes"/>.</summary>
     public int SkippedLines { get; private set; }
 
-    public IReadOnlyList<string> ReadNewLines()
+    /// <summary>The new complete lines, produced a chunk at a time as they are enumerated (never all held at once).</summary>
+    public IEnumerable<string> ReadNewLines()
     {
         using var stream = RegularFile.TryOpen(path, out var facts);
         if (stream is null || facts is null)
         {
-            return [];
+            yield break;
         }
 
         if (facts.Size < _offset)
@@ -46,11 +47,14 @@ public sealed class LogTail(string path)
         while (taken < MaxBytesPerRead && (read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
             taken += read;
+            _offset += read;
+            lines.Clear();
             Split(buffer.AsSpan(0, read), lines);
+            foreach (var line in lines)
+            {
+                yield return line;
+            }
         }
-
-        _offset += taken;
-        return lines;
     }
 
     private void Split(ReadOnlySpan<byte> chunk, List<string> lines)

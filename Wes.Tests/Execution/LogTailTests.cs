@@ -60,7 +60,7 @@ public sealed class LogTailTests : IDisposable
         File.WriteAllText(PathOf("secret"), "secret\n");
         File.CreateSymbolicLink(link, PathOf("secret"));
 
-        var fromFifo = await Task.Run(() => new LogTail(fifo).ReadNewLines()).WaitAsync(TimeSpan.FromSeconds(10));
+        var fromFifo = await Task.Run(() => new LogTail(fifo).ReadNewLines().ToList()).WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Empty(fromFifo);
         Assert.Empty(new LogTail(link).ReadNewLines());
@@ -80,8 +80,8 @@ public sealed class LogTailTests : IDisposable
         }
 
         var tail = new LogTail(log);
-        var first = tail.ReadNewLines().Count;
-        var second = tail.ReadNewLines().Count;
+        var first = tail.ReadNewLines().Count();
+        var second = tail.ReadNewLines().Count();
 
         Assert.Equal(LogTail.MaxBytesPerRead / 1024, first);
         Assert.Equal(1024, second);
