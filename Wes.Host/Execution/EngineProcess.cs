@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Wes.Execution;
 
@@ -30,7 +29,7 @@ public sealed record LocalProcessHandle(int Pid, long StartTime)
 /// Starts an engine without a shell, in a session and process group of its own, with stdout and stderr written
 /// straight into files; follows it by its exit; stops it with SIGTERM to the whole group and tree, then SIGKILL.
 /// </summary>
-public static partial class EngineProcess
+public static class EngineProcess
 {
     private const int SigTerm = 15;
     private const int SigKill = 9;
@@ -111,10 +110,7 @@ public static partial class EngineProcess
     {
         if (OperatingSystem.IsLinux() && processGroup > 1)
         {
-            _ = SendSignal(-processGroup, signal);
+            _ = ProcessTree.SendSignal(-processGroup, signal);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SendSignal(int pid, int signal);
 }

@@ -44,9 +44,6 @@ public sealed class LeaseKeeper : IDisposable
 
     public TimeSpan Interval { get; }
 
-    /// <summary>Rounds of renewal that reached the database since start.</summary>
-    public long Renewals { get; private set; }
-
     /// <summary>Whether a worker of this process is executing the run.</summary>
     public bool IsHeld(string runId) => _held.ContainsKey(runId);
 
@@ -86,7 +83,6 @@ public sealed class LeaseKeeper : IDisposable
         {
             var states = _store.RenewLeases(_identity.Id, held.Select(h => h.RunId).ToList(), _lease, Interval * 2);
             var now = _clock.GetUtcNow();
-            Renewals++;
             foreach (var holding in held)
             {
                 if (!states.TryGetValue(holding.RunId, out var state))

@@ -57,19 +57,14 @@ public static partial class ProcessTree
     /// <summary>The start time of a process (clock ticks after boot), or null if there is none with that id.</summary>
     public static long? StartTimeOf(int pid) => ReadStat(pid)?.StartTime;
 
+    /// <summary>The process group of a process, or null if there is none with that id.</summary>
+    public static int? ProcessGroupOf(int pid) => ReadStat(pid)?.Group;
+
     /// <summary>True once the process is gone or a zombie (ended, not yet reaped by its parent).</summary>
-    public static bool HasEnded(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)..] is ['Z', ..] or ['X', ..];
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return true;
-        }
-    }
+    public static bool HasEnded(int pid) => ReadStat(pid) is not { State: not ('Z' or 'X') };
+
+    /// <summary>kill(2): a negative <paramref name="pid"/> signals that process group. Answers 0 on success.</summary>
+    public static int SendSignal(int pid, int signal) => Kill(pid, signal);
 
     /// <summary>SIGKILLs every member still alive (same pid, same start time) and whatever it has started since.</summary>
     public static void KillSurvivors(IReadOnlyList<Member> members)
@@ -81,14 +76,17 @@ public static partial class ProcessTree
         }
     }
 
-    private static (int Parent, long StartTime)? ReadStat(int pid)
+    private sealed record Stat(char State, int Parent, int Group, long StartTime);
+
+    private static Stat? ReadStat(int pid)
     {
         try
         {
             // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' are fixed.
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (int.Parse(fields[1], CultureInfo.InvariantCulture), long.Parse(fields[19], CultureInfo.InvariantCulture));
+            return new Stat(fields[0][0], int.Parse(fields[1], CultureInfo.InvariantCulture), int.Parse(fields[2], CultureInfo.InvariantCulture),
+                long.Parse(fields[19], CultureInfo.InvariantCulture));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
@@ -97,5 +95,5 @@ public static partial class ProcessTree
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SendSignal(int pid, int signal);
+    private static partial int Kill(int pid, int signal);
 }

@@ -233,7 +233,7 @@ public sealed class RunExecutor(
             {
                 return await write(CancellationToken.None);
             }
-            catch (Exception ex) when (DatabaseFaults.MayClear(ex) && !stopping.IsCancellationRequested)
+            catch (Exception ex) when (StorageFaults.MayClear(ex) && !stopping.IsCancellationRequested)
             {
                 if (attempt == 1 || attempt % 20 == 0)
                 {
@@ -249,8 +249,8 @@ public sealed class RunExecutor(
     /// <summary>Reads the engine's tasks every few seconds and writes those that changed; nothing it meets stops the run.</summary>
     private async Task FollowProgressAsync(ExecutionRequest request, IExecutionProvider provider, CancellationToken stop)
     {
-        var interval = TimeSpan.FromSeconds(Math.Min(2, options.Value.LeaseSeconds / 4));
-        using var timer = new PeriodicTimer(interval, clock);
+        // Tasks are read at the lease's cadence: often enough to show progress, rarely enough to cost nothing.
+        using var timer = new PeriodicTimer(leases.Interval, clock);
         var recorded = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {

@@ -199,6 +199,18 @@ public static class StorageFaults
 
     public static bool IsOutOfSpace(Exception exception) => Classify(exception) == StorageFault.OutOfSpace;
 
+    /// <summary>
+    /// Whether trying again may succeed: a storage fault, any I/O error or time-out, or a PostgreSQL error of a class
+    /// that passes (resources, operator intervention, system error, serialization or deadlock). An error that will
+    /// happen again however often it is tried (bad SQL, a constraint) is not, and must not be retried forever.
+    /// </summary>
+    public static bool MayClear(Exception exception) =>
+        Classify(exception) != StorageFault.None || exception is IOException or TimeoutException ||
+        exception is PostgresException postgres && PassingPostgresClasses.Any(c => postgres.SqlState.StartsWith(c, StringComparison.Ordinal));
+
+    // Insufficient resources, operator intervention, system error, transaction rollback (serialization, deadlock).
+    private static readonly string[] PassingPostgresClasses = ["53", "57", "58", "40"];
+
     /// <summary>53100 disk_full; server shutting down or not accepting connections, too many connections, class 08 connection errors.</summary>
     private static StorageFault ClassifyPostgres(string sqlState) => sqlState switch
     {

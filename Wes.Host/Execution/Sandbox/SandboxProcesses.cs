@@ -9,7 +9,7 @@ namespace Wes.Execution.Sandbox;
 /// or bwrap ends the whole sandbox at once (each dies with its parent, and the namespace with its init); a graceful
 /// stop signals the engine's process group instead, and lets the engine end its own jobs.
 /// </summary>
-public static partial class SandboxProcesses
+public static class SandboxProcesses
 {
     /// <summary>The engine's host pid, or null while the sandbox is still starting or once it has ended.</summary>
     public static int? EngineOf(int startedPid)
@@ -36,8 +36,8 @@ public static partial class SandboxProcesses
         }
 
         // Never a negative number that is not this engine's own group: kill(-1) would reach every process.
-        var target = ProcessGroupOf(engine) == engine ? -engine : engine;
-        return SendSignal(target, signal) == 0;
+        var target = ProcessTree.ProcessGroupOf(engine) == engine ? -engine : engine;
+        return ProcessTree.SendSignal(target, signal) == 0;
     }
 
     private static int? FirstChild(int pid)
@@ -52,21 +52,4 @@ public static partial class SandboxProcesses
             return null;
         }
     }
-
-    private static int? ProcessGroupOf(int pid)
-    {
-        try
-        {
-            // The command name (field 2) may hold spaces and parentheses; the fields after its last ')' are fixed.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2], CultureInfo.InvariantCulture);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
-        {
-            return null;
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int SendSignal(int pid, int signal);
 }
