@@ -139,7 +139,7 @@ public sealed class RunSubmitter(
 
     private async Task StageAsync(RunWorkspace workspace, RunSubmission submission, string requestJson, CancellationToken cancellationToken)
     {
-        var staging = new RunWorkspace(options.Value.RunsDir, ".staging-" + Path.GetFileName(workspace.Root));
+        var staging = new RunWorkspace(options.Value.RunsDir, RunWorkspace.StagingPrefix + Path.GetFileName(workspace.Root));
         Directory.CreateDirectory(staging.ExeDir);
         try
         {

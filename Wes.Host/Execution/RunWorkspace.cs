@@ -20,6 +20,9 @@ public sealed class RunWorkspace(string runsDir, string runId)
     /// <summary>One folder per task holding links to its stdout and stderr, where the engine keeps them.</summary>
     public string TasksDir => Path.Combine(Root, "tasks");
 
+    /// <summary>A submission is written under this name and moved into place whole, so no half-written run is ever seen.</summary>
+    public const string StagingPrefix = ".staging-";
+
     public string RequestPath => Path.Combine(Root, "request.json");
     /// <summary>Engines resolve relative paths in the params file against its folder, so it sits beside the attachments.</summary>
     public const string ParamsFileName = ".wes-params.json";

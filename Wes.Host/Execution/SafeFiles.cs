@@ -23,12 +23,6 @@ public static class SafeFiles
     }
 
     /// <summary>
-    /// Opens <paramref name="relativePath"/> below <paramref name="folder"/> for reading, or returns null if it does not
-    /// exist, is reached through a link, or is not a regular file with a single link (see <see cref="FileRefusal"/>).
-    /// </summary>
-    public static FileStream? OpenReadInside(string folder, string relativePath) => OpenReadInside(folder, relativePath, out _);
-
-    /// <summary>
     /// Opens <paramref name="relativePath"/> below <paramref name="folder"/> for reading without following any link on
     /// the way; <paramref name="refusal"/> says why nothing was opened. The checks are made on the open descriptor
     /// itself, so swapping the file after the check cannot change what is read.

@@ -23,7 +23,7 @@ public sealed class JanitorOptions
 /// </summary>
 public sealed class WorkspaceJanitor(RunStore store, IOptions<WesOptions> options, TimeProvider clock, ILogger<WorkspaceJanitor> logger)
 {
-    public const string StagingPrefix = ".staging-";
+    public const string StagingPrefix = RunWorkspace.StagingPrefix;
 
     private DateTimeOffset? _lastSweep;
 

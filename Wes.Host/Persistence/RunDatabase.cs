@@ -65,12 +65,8 @@ public sealed class SqliteRunDatabase : IRunDatabase
     public DatabaseKind Kind => DatabaseKind.Sqlite;
     public string ConnectionString { get; }
 
-    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
+    // Microsoft.Data.Sqlite opens synchronously either way.
+    public Task<DbConnection> OpenAsync(CancellationToken cancellationToken) => Task.FromResult(Open());
 
     public DbConnection Open()
     {

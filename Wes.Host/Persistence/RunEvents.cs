@@ -2,7 +2,7 @@ namespace Wes.Persistence;
 
 /// <summary>
 /// Committed changes that someone in this process may have to act on at once: a run became claimable, or a cancel
-/// was requested. The store raises them after the transaction commits; the executor pool, when this process has one,
+/// was requested. The store raises them once the transaction has committed; the executor pool, when this process has one,
 /// listens. Other processes hear of the same changes through PostgreSQL notifications or their next poll.
 /// </summary>
 public sealed class RunEvents
@@ -10,9 +10,7 @@ public sealed class RunEvents
     public event Action<string>? RunQueued;
     public event Action<string>? CancelRequested;
 
-    internal void Raise(string channel, string runId)
-    {
-        var handler = channel == NotifyChannels.Cancel ? CancelRequested : RunQueued;
-        handler?.Invoke(runId);
-    }
+    internal void OnQueued(string runId) => RunQueued?.Invoke(runId);
+
+    internal void OnCancelRequested(string runId) => CancelRequested?.Invoke(runId);
 }

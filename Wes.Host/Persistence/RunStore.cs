@@ -24,9 +24,6 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
 
     private readonly ResiliencePipeline _retry = pipelines.GetPipeline(PipelineName);
 
-    // Notifications a transaction made, raised in this process once (and only if) it commits.
-    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbTransaction, List<(string Channel, string RunId)>> _pending = [];
-
     static RunStore() => DefaultTypeMap.MatchNamesWithUnderscores = true;
 
     public DatabaseKind Kind => database.Kind;
@@ -46,8 +43,9 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
     /// so a committed run always has its key and a key never outlives a rolled-back run. When a live row already holds
     /// the key, nothing is written and the answer is KeyTaken: the caller answers with that row's run.
     /// </summary>
-    public Task<InsertOutcome> InsertAsync(Run run, string actor, int maxQueued, SubmissionKeyClaim? key, CancellationToken cancellationToken) =>
-        InTransactionAsync(async (connection, transaction, ct) =>
+    public async Task<InsertOutcome> InsertAsync(Run run, string actor, int maxQueued, SubmissionKeyClaim? key, CancellationToken cancellationToken)
+    {
+        var outcome = await InTransactionAsync(async (connection, transaction, ct) =>
         {
             await database.LockSubmitterAsync(connection, transaction, "wes-submit:" + run.Owner, ct);
             var queueFull = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
@@ -79,9 +77,18 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
                 RETURNING seq
                 """, run, transaction, cancellationToken: ct));
             await InsertHistoryAsync(connection, transaction, run.RunId, null, run.RunState, actor, "submitted", run.SubmittedAt, ct);
-            await NotifyAsync(connection, transaction, NotifyChannels.Runs, run.RunId, ct);
+            await database.NotifyAsync(connection, transaction, NotifyChannels.Runs, run.RunId, ct);
             return InsertOutcome.Inserted;
         }, cancellationToken);
+
+        // Committed: whoever in this process executes runs hears of it now (others through NOTIFY or their poll).
+        if (outcome == InsertOutcome.Inserted)
+        {
+            events.OnQueued(run.RunId);
+        }
+
+        return outcome;
+    }
 
     /// <summary>The live Idempotency-Key row of <paramref name="scope"/> and <paramref name="key"/>, or null.</summary>
     public Task<SubmissionKey?> FindSubmissionKeyAsync(string scope, string key, long validFrom, CancellationToken cancellationToken) =>
@@ -147,7 +154,7 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
         var existing = new HashSet<string>(StringComparer.Ordinal);
         foreach (var batch in runIds.Chunk(500))
         {
-            existing.UnionWith(await QueryListAsync<string>("SELECT run_id FROM runs WHERE run_id IN @batch", new { batch }, cancellationToken));
+            existing.UnionWith(await QueryListAsync<string>($"SELECT run_id FROM runs WHERE {database.RunIdInListSql}", new { runIds = batch }, cancellationToken));
         }
 
         return existing;
@@ -217,7 +224,7 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             throw new InvalidOperationException($"The transition {from.ToWes()} -> {to.ToWes()} is not in the transition table.");
         }
 
-        return InTransactionAsync(async (connection, transaction, ct) =>
+        return AnnounceAsync(InTransactionAsync(async (connection, transaction, ct) =>
         {
             var now = Now;
             var release = changes.ReleaseLease || to.IsTerminal() || to == RunState.Queued;
@@ -255,15 +262,31 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             await InsertHistoryAsync(connection, transaction, runId, from, to, actor, reason, now, ct);
             if (to == RunState.Queued)
             {
-                await NotifyAsync(connection, transaction, NotifyChannels.Runs, runId, ct);
+                await database.NotifyAsync(connection, transaction, NotifyChannels.Runs, runId, ct);
             }
             else if (to == RunState.Canceling)
             {
-                await NotifyAsync(connection, transaction, NotifyChannels.Cancel, runId, ct);
+                await database.NotifyAsync(connection, transaction, NotifyChannels.Cancel, runId, ct);
             }
 
             return TransitionOutcome.Changed;
-        }, cancellationToken);
+        }, cancellationToken), runId, to);
+    }
+
+    /// <summary>A state change, and once it has committed, the notice this process's executor must act on.</summary>
+    private async Task<TransitionOutcome> AnnounceAsync(Task<TransitionOutcome> change, string runId, RunState to)
+    {
+        var outcome = await change;
+        if (outcome == TransitionOutcome.Changed && to == RunState.Queued)
+        {
+            events.OnQueued(runId);
+        }
+        else if (outcome == TransitionOutcome.Changed && to == RunState.Canceling)
+        {
+            events.OnCancelRequested(runId);
+        }
+
+        return outcome;
     }
 
     /// <summary>
@@ -389,21 +412,8 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
             await using var transaction = await connection.BeginTransactionAsync(ct);
             var result = await work(connection, transaction, ct);
             await transaction.CommitAsync(ct);
-            if (_pending.TryGetValue(transaction, out var notices))
-            {
-                _pending.Remove(transaction);
-                notices.ForEach(notice => events.Raise(notice.Channel, notice.RunId));
-            }
-
             return result;
         }, cancellationToken);
-
-    /// <summary>Tells other processes (PostgreSQL NOTIFY) and this one (<see cref="RunEvents"/>) once the transaction commits.</summary>
-    private Task NotifyAsync(DbConnection connection, DbTransaction transaction, string channel, string runId, CancellationToken cancellationToken)
-    {
-        _pending.GetOrCreateValue(transaction).Add((channel, runId));
-        return database.NotifyAsync(connection, transaction, channel, runId, cancellationToken);
-    }
 
     private static Task InsertHistoryAsync(
         DbConnection connection, DbTransaction transaction, string runId, RunState? from, RunState to, string actor,
