@@ -26,7 +26,7 @@ public sealed class WesOptions
     /// <summary>Runs executed at once by this process (WES_MAX_CONCURRENT_RUNS).</summary>
     public int MaxConcurrentRuns { get; set; } = Environment.ProcessorCount;
 
-    /// <summary>How long a claim stays valid without a heartbeat (WES_LEASE_SECONDS).</summary>
+    /// <summary>How long a claim stays valid without being renewed (WES_LEASE_SECONDS).</summary>
     public double LeaseSeconds { get; set; } = 60;
 
     /// <summary>Attempts a run gets, counting retries after failures and re-queues after lost executors (WES_MAX_ATTEMPTS).</summary>
