@@ -20,7 +20,8 @@ public sealed class DiskFullRecoveryTests : IDisposable
         {
             ["Wes:Database"] = $"Data Source={database}",
             ["Wes:LeaseSeconds"] = "3600",
-            ["Wes:Mock:DelayMilliseconds"] = "1500",
+            // Long enough for the disk to be filled while the engine still runs.
+            ["Wes:Mock:DelayMilliseconds"] = "5000",
         });
         using var wes = factory.CreateWesClient();
         var runId = await wes.SubmitAsync(new RunRequestBuilder());

@@ -60,7 +60,7 @@ public sealed class LeaseKeeperTests : IDisposable
 
         await using var exclusive = await blocker.BeginTransactionAsync(System.Data.IsolationLevel.Serializable);
         await blocker.ExecuteAsync("UPDATE server_settings SET value = value", transaction: exclusive);
-        await stopSwitch.Token.WaitHandle.WaitOneAsync(TimeSpan.FromSeconds(20));
+        await ProcessTable.WaitUntilAsync(() => stopSwitch.Token.IsCancellationRequested, TimeSpan.FromSeconds(20), "the run is stopped");
 
         Assert.Equal(StopReason.LeaseLost, stopSwitch.Reason);
         // Fenced off within about a lease of the last renewal, not left running while others may take the run.
@@ -76,7 +76,7 @@ public sealed class LeaseKeeperTests : IDisposable
         await using var connection = Database();
         await connection.ExecuteAsync("UPDATE runs SET lease_owner = 'elsewhere:1:00' WHERE run_id = @runId", new { runId });
 
-        await stopSwitch.Token.WaitHandle.WaitOneAsync(TimeSpan.FromSeconds(20));
+        await ProcessTable.WaitUntilAsync(() => stopSwitch.Token.IsCancellationRequested, TimeSpan.FromSeconds(20), "the run is stopped");
 
         Assert.Equal(StopReason.LeaseLost, stopSwitch.Reason);
     }
@@ -90,26 +90,8 @@ public sealed class LeaseKeeperTests : IDisposable
         await using var connection = Database();
         await connection.ExecuteAsync("UPDATE runs SET state = 'CANCELING' WHERE run_id = @runId", new { runId });
 
-        await stopSwitch.Token.WaitHandle.WaitOneAsync(TimeSpan.FromSeconds(20));
+        await ProcessTable.WaitUntilAsync(() => stopSwitch.Token.IsCancellationRequested, TimeSpan.FromSeconds(20), "the run is stopped");
 
         Assert.Equal(StopReason.CancelRequested, stopSwitch.Reason);
-    }
-}
-
-internal static class WaitHandleExtensions
-{
-    /// <summary>Waits for the handle without blocking a thread-pool thread for long.</summary>
-    public static async Task WaitOneAsync(this WaitHandle handle, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!handle.WaitOne(0))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("the run was not stopped");
-            }
-
-            await Task.Delay(20);
-        }
     }
 }
