@@ -51,7 +51,9 @@ public static class HostCommands
 
                 return 0;
             case Migrate:
-                await host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(CancellationToken.None);
+                var initializer = host.Services.GetRequiredService<DatabaseInitializer>();
+                await initializer.MigrateAsync(CancellationToken.None);
+                await initializer.RebuildStateCountsAsync(CancellationToken.None);
                 return 0;
             default:
                 await Console.Error.WriteLineAsync($"Unknown command '{command}'. {Usage}");

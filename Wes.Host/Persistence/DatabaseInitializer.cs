@@ -11,7 +11,8 @@ namespace Wes.Persistence;
 
 /// <summary>Creates the data directory, applies the migrations of the configured database and, for SQLite, turns on WAL.</summary>
 public sealed class DatabaseInitializer(
-    IServiceScopeFactory scopes, IRunDatabase database, IOptions<WesOptions> options, ILogger<DatabaseInitializer> logger)
+    IServiceScopeFactory scopes, IRunDatabase database, RunStateCounts stateCounts, IOptions<WesOptions> options,
+    ILogger<DatabaseInitializer> logger)
 {
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
@@ -32,6 +33,24 @@ public sealed class DatabaseInitializer(
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         await db.Database.MigrateAsync(cancellationToken);
         logger.LogInformation("{Database} database ready; applied {Count} migration(s)", database.Kind, pending.Count);
+    }
+
+    /// <summary>
+    /// Recounts the runs in each state (the `migrate` command, after the migrations). The triggers keep the counts
+    /// exact, so a difference means someone edited a table by hand or restored part of a backup: say which states.
+    /// </summary>
+    public async Task RebuildStateCountsAsync(CancellationToken cancellationToken)
+    {
+        var mismatches = await stateCounts.RebuildAsync(cancellationToken);
+        if (mismatches.Count > 0)
+        {
+            logger.LogWarning("Run counts per state were wrong and have been rebuilt: {States}",
+                string.Join(", ", mismatches.Select(m => $"{m.State} (kept {m.Recorded}, actual {m.Actual})")));
+        }
+        else
+        {
+            logger.LogInformation("Run counts per state checked: all exact");
+        }
     }
 }
 
@@ -70,6 +89,7 @@ public static class PersistenceExtensions
         }));
         services.AddSingleton<RunEvents>();
         services.AddSingleton<RunStore>();
+        services.AddSingleton<RunStateCounts>();
         services.AddSingleton<DatabaseInitializer>();
         // Registered before the executor so the schema exists before the first claim.
         services.AddHostedService<DatabaseInitializerService>();

@@ -128,3 +128,16 @@ internal sealed class SubmissionKeyConfiguration : IEntityTypeConfiguration<Subm
         builder.HasIndex(k => k.CreatedAt);
     }
 }
+
+internal sealed class RunStateCountConfiguration : IEntityTypeConfiguration<RunStateCount>
+{
+    public void Configure(EntityTypeBuilder<RunStateCount> builder)
+    {
+        // Written only by the triggers on runs (see the AddRunStateCounts migration), never by the application.
+        builder.ToTable("run_state_counts");
+        builder.HasKey(c => new { c.State, c.Shard });
+        builder.Property(c => c.State).HasColumnName("state").HasMaxLength(20);
+        builder.Property(c => c.Shard).HasColumnName("shard");
+        builder.Property(c => c.Count).HasColumnName("count");
+    }
+}

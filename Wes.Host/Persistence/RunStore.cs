@@ -178,17 +178,34 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
     /// Newest first, keyset-paged on the insertion sequence so inserts never shift a page; only
     /// <paramref name="owner"/>'s runs when one is given.
     /// </summary>
-    public Task<IReadOnlyList<Run>> ListAsync(long? beforeSeq, int limit, string? owner, CancellationToken cancellationToken) =>
-        QueryListAsync<Run>(
-            $"""
-            SELECT seq, run_id, state, started_at, ended_at, tags_json FROM runs
-            WHERE (@beforeSeq IS NULL OR seq < @beforeSeq){(owner is null ? "" : " AND owner = @owner")}
-            ORDER BY seq DESC LIMIT @limit
-            """, new { beforeSeq, limit, owner }, cancellationToken);
+    /// <remarks>
+    /// The first page and the later ones are different statements: an optional bound such as
+    /// <c>(@beforeSeq IS NULL OR seq &lt; @beforeSeq)</c> hides the range from the planner, which then reads the table
+    /// from the newest row down to the page, however deep it is.
+    /// </remarks>
+    public Task<IReadOnlyList<Run>> ListAsync(long? beforeSeq, int limit, string? owner, CancellationToken cancellationToken)
+    {
+        var conditions = new List<string>(2);
+        if (beforeSeq is not null)
+        {
+            conditions.Add("seq < @beforeSeq");
+        }
 
+        if (owner is not null)
+        {
+            conditions.Add("owner = @owner");
+        }
+
+        var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
+        return QueryListAsync<Run>(
+            $"SELECT seq, run_id, state, started_at, ended_at, tags_json FROM runs{where} ORDER BY seq DESC LIMIT @limit",
+            new { beforeSeq, limit, owner }, cancellationToken);
+    }
+
+    /// <summary>Runs per state, from the counts the triggers on runs keep (a few rows, whatever the number of runs).</summary>
     public async Task<IReadOnlyDictionary<RunState, long>> CountByStateAsync(CancellationToken cancellationToken)
     {
-        var rows = await QueryListAsync<(string State, long Count)>("SELECT state, COUNT(*) FROM runs GROUP BY state", null, cancellationToken);
+        var rows = await QueryListAsync<(string State, long Count)>(RunStateCounts.RecordedSql, null, cancellationToken);
         var counts = RunStateNames.All.ToDictionary(state => state, _ => 0L);
         foreach (var (state, count) in rows)
         {

@@ -12,6 +12,7 @@ public abstract class WesDbContext(DbContextOptions options) : DbContext(options
     public DbSet<ServerSetting> Settings => Set<ServerSetting>();
     public DbSet<ExecutorRecord> Executors => Set<ExecutorRecord>();
     public DbSet<SubmissionKey> SubmissionKeys => Set<SubmissionKey>();
+    public DbSet<RunStateCount> StateCounts => Set<RunStateCount>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WesDbContext).Assembly);

@@ -21,6 +21,26 @@ namespace Wes.Persistence.Migrations.Postgres
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Wes.Persistence.RunStateCount", b =>
+                {
+                    b.Property<string>("State")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("state");
+
+                    b.Property<int>("Shard")
+                        .HasColumnType("integer")
+                        .HasColumnName("shard");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint")
+                        .HasColumnName("count");
+
+                    b.HasKey("State", "Shard");
+
+                    b.ToTable("run_state_counts", (string)null);
+                });
+
             modelBuilder.Entity("Wes.Runs.ExecutorRecord", b =>
                 {
                     b.Property<string>("Id")

@@ -16,6 +16,26 @@ namespace Wes.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("Wes.Persistence.RunStateCount", b =>
+                {
+                    b.Property<string>("State")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<int>("Shard")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("shard");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("count");
+
+                    b.HasKey("State", "Shard");
+
+                    b.ToTable("run_state_counts", (string)null);
+                });
+
             modelBuilder.Entity("Wes.Runs.ExecutorRecord", b =>
                 {
                     b.Property<string>("Id")
