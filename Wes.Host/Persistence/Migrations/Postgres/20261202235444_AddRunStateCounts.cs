@@ -28,40 +28,52 @@ namespace Wes.Persistence.Migrations.Postgres
             // The triggers keep the counts in the transaction that changes a state, whichever statement does it.
             // Each backend adds to its own shard (pid % 16): with one row per state, every connection changing a state
             // would queue on that row's lock until the other's commit. A shard alone may go negative (a run counted in
-            // on one connection and out on another); the sum over a state's shards is exact. The two rows of a change are
-            // locked in state-name order, so two transactions on the same shard cannot deadlock on them.
+            // on one connection and out on another); the sum over a state's shards is exact.
+            // Per statement, from the transition tables, rather than per row: updating one row many times in a
+            // transaction leaves a version per update, so a bulk insert or delete would slow down quadratically.
+            // Rows are written in state order, so two transactions on the same shard cannot deadlock on them.
             migrationBuilder.Sql(
                 """
                 CREATE FUNCTION run_state_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
-                DECLARE
-                    this_shard integer := pg_backend_pid() % 16;
-                    delta_states text[];
-                    deltas bigint[];
                 BEGIN
                     IF TG_OP = 'INSERT' THEN
-                        delta_states := ARRAY[NEW.state]; deltas := ARRAY[1];
-                    ELSIF TG_OP = 'DELETE' THEN
-                        delta_states := ARRAY[OLD.state]; deltas := ARRAY[-1];
-                    ELSIF OLD.state < NEW.state THEN
-                        delta_states := ARRAY[OLD.state, NEW.state]; deltas := ARRAY[-1, 1];
-                    ELSE
-                        delta_states := ARRAY[NEW.state, OLD.state]; deltas := ARRAY[1, -1];
-                    END IF;
-                    FOR i IN 1 .. array_length(delta_states, 1) LOOP
-                        INSERT INTO run_state_counts (state, shard, count) VALUES (delta_states[i], this_shard, deltas[i])
+                        INSERT INTO run_state_counts (state, shard, count)
+                        SELECT state, pg_backend_pid() % 16, COUNT(*) FROM new_runs GROUP BY state ORDER BY state
                         ON CONFLICT (state, shard) DO UPDATE SET count = run_state_counts.count + EXCLUDED.count;
-                    END LOOP;
+                    ELSIF TG_OP = 'DELETE' THEN
+                        INSERT INTO run_state_counts (state, shard, count)
+                        SELECT state, pg_backend_pid() % 16, -COUNT(*) FROM old_runs GROUP BY state ORDER BY state
+                        ON CONFLICT (state, shard) DO UPDATE SET count = run_state_counts.count + EXCLUDED.count;
+                    ELSE
+                        INSERT INTO run_state_counts (state, shard, count)
+                        SELECT state, pg_backend_pid() % 16, SUM(delta) FROM (
+                            SELECT o.state, -1 AS delta FROM old_runs o JOIN new_runs n ON n.seq = o.seq WHERE o.state <> n.state
+                            UNION ALL
+                            SELECT n.state, 1 AS delta FROM old_runs o JOIN new_runs n ON n.seq = o.seq WHERE o.state <> n.state
+                        ) AS changes
+                        GROUP BY state HAVING SUM(delta) <> 0 ORDER BY state
+                        ON CONFLICT (state, shard) DO UPDATE SET count = run_state_counts.count + EXCLUDED.count;
+                    END IF;
                     RETURN NULL;
                 END;
                 $$;
                 """);
-            migrationBuilder.Sql("CREATE TRIGGER run_state_counts_insert AFTER INSERT ON runs FOR EACH ROW EXECUTE FUNCTION run_state_counts_track();");
+            // PostgreSQL allows no column list (UPDATE OF state) with transition tables; the function skips unchanged states.
             migrationBuilder.Sql(
                 """
-                CREATE TRIGGER run_state_counts_update AFTER UPDATE OF state ON runs
-                FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state) EXECUTE FUNCTION run_state_counts_track();
+                CREATE TRIGGER run_state_counts_insert AFTER INSERT ON runs
+                REFERENCING NEW TABLE AS new_runs FOR EACH STATEMENT EXECUTE FUNCTION run_state_counts_track();
                 """);
-            migrationBuilder.Sql("CREATE TRIGGER run_state_counts_delete AFTER DELETE ON runs FOR EACH ROW EXECUTE FUNCTION run_state_counts_track();");
+            migrationBuilder.Sql(
+                """
+                CREATE TRIGGER run_state_counts_update AFTER UPDATE ON runs
+                REFERENCING OLD TABLE AS old_runs NEW TABLE AS new_runs FOR EACH STATEMENT EXECUTE FUNCTION run_state_counts_track();
+                """);
+            migrationBuilder.Sql(
+                """
+                CREATE TRIGGER run_state_counts_delete AFTER DELETE ON runs
+                REFERENCING OLD TABLE AS old_runs FOR EACH STATEMENT EXECUTE FUNCTION run_state_counts_track();
+                """);
             migrationBuilder.Sql("INSERT INTO run_state_counts (state, shard, count) SELECT state, 0, COUNT(*) FROM runs GROUP BY state;");
         }
 
