@@ -183,23 +183,25 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
     /// <c>(@beforeSeq IS NULL OR seq &lt; @beforeSeq)</c> hides the range from the planner, which then reads the table
     /// from the newest row down to the page, however deep it is.
     /// </remarks>
-    public Task<IReadOnlyList<Run>> ListAsync(long? beforeSeq, int limit, string? owner, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Run>> ListAsync(long? beforeSeq, int limit, string? owner, CancellationToken cancellationToken) =>
+        QueryListAsync<Run>(ListSql(beforeSeq is not null, owner is not null), new { beforeSeq, limit, owner }, cancellationToken);
+
+    /// <summary>The listing statement for a first or later page, of every run or of one owner's.</summary>
+    internal static string ListSql(bool laterPage, bool ofOwner)
     {
         var conditions = new List<string>(2);
-        if (beforeSeq is not null)
+        if (laterPage)
         {
             conditions.Add("seq < @beforeSeq");
         }
 
-        if (owner is not null)
+        if (ofOwner)
         {
             conditions.Add("owner = @owner");
         }
 
         var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
-        return QueryListAsync<Run>(
-            $"SELECT seq, run_id, state, started_at, ended_at, tags_json FROM runs{where} ORDER BY seq DESC LIMIT @limit",
-            new { beforeSeq, limit, owner }, cancellationToken);
+        return $"SELECT seq, run_id, state, started_at, ended_at, tags_json FROM runs{where} ORDER BY seq DESC LIMIT @limit";
     }
 
     /// <summary>Runs per state, from the counts the triggers on runs keep (a few rows, whatever the number of runs).</summary>
