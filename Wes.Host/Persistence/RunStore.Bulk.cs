@@ -1,0 +1,109 @@
+using System.Data.Common;
+using System.Text;
+using Wes.Runs;
+
+namespace Wes.Persistence;
+
+public sealed partial class RunStore
+{
+    // Rows per multi-row INSERT: 21 columns x 400 rows stays under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+    private const int ImportRowsPerStatement = 400;
+
+    private static readonly string[] ImportRunColumns =
+    [
+        "run_id", "state", "submitted_at", "started_at", "ended_at", "updated_at", "provider", "owner", "workflow_type",
+        "workflow_type_version", "workflow_url", "engine", "engine_version", "attempt", "exit_code", "error_message",
+        "cmd_json", "outputs_json", "request_json", "tags_json", "system_logs_json",
+    ];
+
+    private static readonly string[] ImportHistoryColumns = ["run_id", "from_state", "to_state", "at", "actor", "reason"];
+
+    /// <summary>
+    /// Writes finished runs and their history rows as they are, in one transaction, with multi-row INSERTs: for seeding
+    /// a database (benchmarks, imports), not for submissions. Plain INSERTs, so every trigger on the tables still fires.
+    /// Nothing is announced: a QUEUED run among them is found by the executors' next poll.
+    /// </summary>
+    /// <remarks>Callers pass a few thousand runs at a time; each call is one transaction, retried whole on a busy database.</remarks>
+    public Task ImportAsync(IReadOnlyList<Run> runs, IReadOnlyList<RunStateChange> history, CancellationToken cancellationToken) =>
+        InTransactionAsync(async (connection, transaction, ct) =>
+        {
+            await InsertRowsAsync(connection, transaction, "runs", ImportRunColumns, runs, RunValues, ct);
+            await InsertRowsAsync(connection, transaction, "run_state_history", ImportHistoryColumns, history, HistoryValues, ct);
+            return runs.Count;
+        }, cancellationToken);
+
+    private static object?[] RunValues(Run run) =>
+    [
+        run.RunId, run.State, run.SubmittedAt, run.StartedAt, run.EndedAt, run.UpdatedAt, run.Provider, run.Owner, run.WorkflowType,
+        run.WorkflowTypeVersion, run.WorkflowUrl, run.Engine, run.EngineVersion, run.Attempt, run.ExitCode, run.ErrorMessage,
+        run.CmdJson, run.OutputsJson, run.RequestJson, run.TagsJson, run.SystemLogsJson,
+    ];
+
+    private static object?[] HistoryValues(RunStateChange change) =>
+        [change.RunId, change.FromState, change.ToState, change.At, change.Actor, change.Reason];
+
+    private static async Task InsertRowsAsync<T>(
+        DbConnection connection, DbTransaction transaction, string table, string[] columns, IReadOnlyList<T> rows,
+        Func<T, object?[]> values, CancellationToken cancellationToken)
+    {
+        // One command per statement size, reused with new values: a full chunk is parsed once per transaction.
+        DbCommand? command = null;
+        try
+        {
+            foreach (var chunk in rows.Chunk(ImportRowsPerStatement))
+            {
+                if (command is null || command.Parameters.Count != chunk.Length * columns.Length)
+                {
+                    if (command is not null)
+                    {
+                        await command.DisposeAsync();
+                    }
+
+                    command = MultiRowInsert(connection, transaction, table, columns, chunk.Length);
+                }
+
+                var i = 0;
+                foreach (var row in chunk)
+                {
+                    foreach (var value in values(row))
+                    {
+                        command.Parameters[i++].Value = value ?? DBNull.Value;
+                    }
+                }
+
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            if (command is not null)
+            {
+                await command.DisposeAsync();
+            }
+        }
+    }
+
+    private static DbCommand MultiRowInsert(DbConnection connection, DbTransaction transaction, string table, string[] columns, int rows)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        var sql = new StringBuilder($"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ");
+        for (var row = 0; row < rows; row++)
+        {
+            sql.Append(row == 0 ? "(" : ", (");
+            for (var column = 0; column < columns.Length; column++)
+            {
+                var name = $"@p{(row * columns.Length) + column}";
+                sql.Append(column == 0 ? name : ", " + name);
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                command.Parameters.Add(parameter);
+            }
+
+            sql.Append(')');
+        }
+
+        command.CommandText = sql.ToString();
+        return command;
+    }
+}
