@@ -6,8 +6,9 @@ namespace Wes.Persistence;
 
 public sealed partial class RunStore
 {
-    // Rows per multi-row INSERT: 21 columns x 400 rows stays under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-    private const int ImportRowsPerStatement = 400;
+    // Rows per multi-row INSERT. SQLite looks each named parameter up by a linear search, so binding costs grow with
+    // the square of a statement's parameters: about a thousand per statement is where larger stops being faster.
+    private const int ImportRowsPerStatement = 50;
 
     private static readonly string[] ImportRunColumns =
     [
