@@ -22,8 +22,11 @@ internal sealed class BenchStore : IDisposable
 
     public RunStore Store { get; }
 
-    /// <summary>SQLite at <paramref name="dataDir"/>/wes.db, or the PostgreSQL database <paramref name="postgres"/>; migrated.</summary>
-    public static async Task<BenchStore> OpenAsync(string dataDir, string? postgres, CancellationToken cancellationToken)
+    /// <summary>
+    /// SQLite at <paramref name="dataDir"/>/wes.db, or the PostgreSQL database <paramref name="postgres"/>; migrated first
+    /// when <paramref name="migrate"/> (a database the running server already migrated is only read).
+    /// </summary>
+    public static async Task<BenchStore> OpenAsync(string dataDir, string? postgres, bool migrate, CancellationToken cancellationToken)
     {
         // No default sources: the caller's environment (WES_*, appsettings.json) must not choose the database.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = dataDir });
@@ -38,7 +41,11 @@ internal sealed class BenchStore : IDisposable
         var store = new BenchStore(builder.Build());
         try
         {
-            await store.host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(cancellationToken);
+            if (migrate)
+            {
+                await store.host.Services.GetRequiredService<DatabaseInitializer>().MigrateAsync(cancellationToken);
+            }
+
             return store;
         }
         catch

@@ -39,7 +39,7 @@ internal sealed class ScaleScenario(BenchArguments arguments, string serverDll)
     {
         await Console.Error.WriteLineAsync($"Seeding {arguments.Runs} runs into {(database is null ? "SQLite" : database.Name)} ...");
         SeedResult seed;
-        using (var bench = await BenchStore.OpenAsync(dataDir, database?.ConnectionString, cancellationToken))
+        using (var bench = await BenchStore.OpenAsync(dataDir, database?.ConnectionString, migrate: true, cancellationToken))
         {
             seed = await new RunSeeder(bench.Store).SeedAsync(arguments.Runs, cancellationToken);
         }
