@@ -45,8 +45,9 @@ internal sealed record BenchArguments(
           --starts N         submit only: cold starts to time (default 5)
           --executors N      scaleout only: executor processes (default 2)
           --burst N          scaleout only: runs submitted concurrently after the sequential ones (default 300)
-          --postgres CONN    scaleout (required), scale and submit (optional): connection string to an existing PostgreSQL server's admin
-                             database, e.g. "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres"
+          --postgres CONN    scaleout (required), scale and submit (optional): connection string to an existing
+                             PostgreSQL server's admin database, e.g.
+                             "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres"
                              (scaleout's default: env WES_BENCH_POSTGRES); a wes_bench_<guid> database is created and dropped
           --timeout N        abort the scenario after N seconds (default 300; scale: 1800)
           --server-dll PATH  Wes.Host.dll to start (default Wes.Host/bin/<Configuration>/net10.0/Wes.Host.dll,
