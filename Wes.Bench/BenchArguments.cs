@@ -10,7 +10,13 @@ internal sealed record BenchArguments(
     /// <summary>scaleout: runs submitted at once after the sequential ones.</summary>
     public int Burst { get; init; }
 
-    /// <summary>scaleout: connection string to an existing PostgreSQL server's admin database (--postgres or WES_BENCH_POSTGRES).</summary>
+    /// <summary>submit: end-to-end rounds, to see whether memory grows from one to the next.</summary>
+    public int Rounds { get; init; }
+
+    /// <summary>submit: how many times the server is started cold on an empty database.</summary>
+    public int Starts { get; init; }
+
+    /// <summary>scaleout (required), scale and submit (optional): connection string to an existing PostgreSQL server's admin database (--postgres or WES_BENCH_POSTGRES).</summary>
     public string? Postgres { get; init; }
 
     public const string Usage = """
@@ -21,19 +27,29 @@ internal sealed record BenchArguments(
                        submit→COMPLETE, and compare with running bare cwltool on the same files.
           throughput   Mock provider (no engine): concurrent submissions, time until all are COMPLETE, then a
                        fixed-duration load on GET /runs?page_size=50 and GET /service-info.
+          scale        --runs finished runs seeded through the store before the server starts; then fixed-duration
+                       loads on service-info, run status, and the first, a middle and the last GET /runs page (all
+                       runs and one owner's), each against a bare JSON GET baseline; server RSS before and after.
+          submit       Mock provider, empty database: cold start, pickup latency from the run history, --rounds
+                       end-to-end rounds of --runs runs, then JSON POST /runs against a bare SQLite-insert endpoint,
+                       multipart with a 10 KB attachment, and run status against a bare JSON GET; RSS per round.
           scaleout     Mock provider on PostgreSQL: one `api` process and --executors `executor` processes on a fresh
                        database; sequential submit→RUNNING wake-up latency, then a burst until all are COMPLETE.
 
         Options:
-          --runs N           runs to submit (latency: 10, throughput: 200, scaleout: 50 one at a time)
-          --concurrency N    throughput and scaleout: concurrent submitters (and throughput's read clients; default 8)
-          --seconds N        throughput only: duration of each read load (default 5)
+          --runs N           runs to submit (latency: 10, throughput: 200, scaleout: 50 one at a time, submit: 2000
+                             per round); scale: runs to seed (default 1000000)
+          --concurrency N    concurrent submitters, and the connections of each read load (default 8)
+          --seconds N        throughput, scale, submit: duration of each load (default 5)
+          --rounds N         submit only: end-to-end rounds (default 3)
+          --starts N         submit only: cold starts to time (default 5)
           --executors N      scaleout only: executor processes (default 2)
           --burst N          scaleout only: runs submitted concurrently after the sequential ones (default 300)
-          --postgres CONN    scaleout only, required: connection string to an existing PostgreSQL server's admin
-                             database, e.g. "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres"
-                             (default: env WES_BENCH_POSTGRES); a wes_bench_<guid> database is created and dropped
-          --timeout N        abort the scenario after N seconds (default 300)
+          --postgres CONN    scaleout (required), scale and submit (optional): connection string to an existing
+                             PostgreSQL server's admin database, e.g.
+                             "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres"
+                             (scaleout's default: env WES_BENCH_POSTGRES); a wes_bench_<guid> database is created and dropped
+          --timeout N        abort the scenario after N seconds (default 300; scale: 1800)
           --server-dll PATH  Wes.Host.dll to start (default Wes.Host/bin/<Configuration>/net10.0/Wes.Host.dll,
                              built first if missing)
           -h, --help         show this text
@@ -42,9 +58,9 @@ internal sealed record BenchArguments(
         expected or the timeout passed, 2 for a usage error.
         """;
 
-    private static readonly string[] Scenarios = ["latency", "throughput", "scaleout"];
+    private static readonly string[] Scenarios = ["latency", "throughput", "scale", "submit", "scaleout"];
     private static readonly string[] Options =
-        ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll", "--executors", "--burst", "--postgres"];
+        ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll", "--executors", "--burst", "--postgres", "--rounds", "--starts"];
 
     private static readonly string[] CommonOptions = ["--runs", "--timeout", "--server-dll"];
 
@@ -53,6 +69,8 @@ internal sealed record BenchArguments(
     {
         ["latency"] = [],
         ["throughput"] = ["--concurrency", "--seconds"],
+        ["scale"] = ["--concurrency", "--seconds", "--postgres"],
+        ["submit"] = ["--concurrency", "--seconds", "--postgres", "--rounds", "--starts"],
         ["scaleout"] = ["--concurrency", "--executors", "--burst", "--postgres"],
     };
 
@@ -93,8 +111,8 @@ internal sealed record BenchArguments(
         if (scenario is null || !Scenarios.Contains(scenario))
         {
             throw new UsageException(scenario is null
-                ? "Name a scenario: latency, throughput or scaleout."
-                : $"Unknown scenario '{scenario}'; use latency, throughput or scaleout.");
+                ? "Name a scenario: latency, throughput, scale, submit or scaleout."
+                : $"Unknown scenario '{scenario}'; use latency, throughput, scale, submit or scaleout.");
         }
 
         // An option that the scenario would silently ignore is more likely a mistake than a wish.
@@ -105,7 +123,9 @@ internal sealed record BenchArguments(
             throw new UsageException($"{ignored} applies only to the {string.Join(" and ", users)} scenario{(users.Count > 1 ? "s" : "")}.");
         }
 
-        var postgres = values.GetValueOrDefault("--postgres") ?? Environment.GetEnvironmentVariable("WES_BENCH_POSTGRES");
+        // Only scaleout cannot run without PostgreSQL; the others use it only when asked on the command line.
+        var postgres = values.GetValueOrDefault("--postgres") ??
+            (scenario == "scaleout" ? Environment.GetEnvironmentVariable("WES_BENCH_POSTGRES") : null);
         if (scenario == "scaleout" && string.IsNullOrWhiteSpace(postgres))
         {
             throw new UsageException(
@@ -114,16 +134,18 @@ internal sealed record BenchArguments(
 
         return new BenchArguments(
             scenario,
-            Number(values, "--runs", scenario switch { "latency" => 10, "scaleout" => 50, _ => 200 }, max: 1_000_000),
+            Number(values, "--runs", scenario switch { "latency" => 10, "scaleout" => 50, "scale" => 1_000_000, "submit" => 2000, _ => 200 }, max: 10_000_000),
             Number(values, "--concurrency", 8, max: 1024),
             Number(values, "--seconds", 5, max: 3600),
-            Number(values, "--timeout", 300, max: 86_400),
+            Number(values, "--timeout", scenario == "scale" ? 1800 : 300, max: 86_400),
             values.TryGetValue("--server-dll", out var dll) ? Path.GetFullPath(dll) : null,
             args)
         {
             Executors = Number(values, "--executors", 2, max: 64),
             Burst = Number(values, "--burst", 300, max: 1_000_000),
-            Postgres = scenario == "scaleout" ? postgres : null,
+            Rounds = Number(values, "--rounds", 3, max: 1000),
+            Starts = Number(values, "--starts", 5, max: 100),
+            Postgres = string.IsNullOrWhiteSpace(postgres) ? null : postgres,
         };
     }
 

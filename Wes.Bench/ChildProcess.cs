@@ -56,4 +56,35 @@ internal static class ChildProcess
             return null;
         }
     }
+
+    /// <summary>
+    /// SIGTERM, so the child runs its own shutdown; after <paramref name="grace"/> the whole tree is killed. Answers
+    /// whether it stopped on its own.
+    /// </summary>
+    public static async Task<bool> TerminateAsync(Process process, TimeSpan grace)
+    {
+        try
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                // kill(1) with the one positive pid: the child only, never a process group.
+                using var kill = Process.Start(new ProcessStartInfo("kill")
+                {
+                    ArgumentList = { "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                    UseShellExecute = false,
+                });
+                await (kill?.WaitForExitAsync(CancellationToken.None) ?? Task.CompletedTask);
+            }
+
+            using var limit = new CancellationTokenSource(grace);
+            await process.WaitForExitAsync(limit.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or Win32Exception)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+            return false;
+        }
+    }
 }

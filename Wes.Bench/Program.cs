@@ -1,10 +1,19 @@
 using System.Globalization;
 using Wes.Bench;
+using Wes.Bench.Baseline;
 using Wes.Bench.Scenarios;
 
 // Wes.Bench latency    [--runs 10] [--timeout 300] [--server-dll PATH]
 // Wes.Bench throughput [--runs 200] [--concurrency 8] [--seconds 5] [--timeout 300] [--server-dll PATH]
+// Wes.Bench scale      [--runs 1000000] [--concurrency 8] [--seconds 5] [--postgres CONN] [--timeout 300] [--server-dll PATH]
+// Wes.Bench submit     [--runs 2000] [--rounds 3] [--starts 5] [--concurrency 8] [--seconds 5] [--postgres CONN] [--timeout 300] [--server-dll PATH]
 // Wes.Bench scaleout   --postgres CONN [--runs 50] [--burst 300] [--concurrency 8] [--executors 2] [--timeout 300] [--server-dll PATH]
+// The bare server the scenarios compare with runs as a child process of this same program.
+if (args.Length > 0 && args[0] == BaselineServer.Command)
+{
+    return await BaselineServer.RunAsync(args[1..]);
+}
+
 BenchArguments arguments;
 try
 {
@@ -49,6 +58,8 @@ try
     {
         "latency" => await new LatencyScenario(arguments, root, serverDll).RunAsync(output, stop.Token),
         "scaleout" => await new ScaleOutScenario(arguments, serverDll).RunAsync(output, stop.Token),
+        "scale" => await new ScaleScenario(arguments, serverDll).RunAsync(output, stop.Token),
+        "submit" => await new SubmitScenario(arguments, serverDll).RunAsync(output, stop.Token),
         _ => await new ThroughputScenario(arguments, serverDll).RunAsync(output, stop.Token),
     };
     if (failures.Count == 0)
@@ -108,6 +119,10 @@ static async Task WriteHeaderAsync(
     var settings = arguments.Scenario switch
     {
         "latency" => $"runs={arguments.Runs}, timeout={arguments.TimeoutSeconds} s",
+        "scale" => $"runs={arguments.Runs}, concurrency={arguments.Concurrency}, seconds={arguments.Seconds}, " +
+            $"database={(arguments.Postgres is null ? "SQLite" : "PostgreSQL")}, timeout={arguments.TimeoutSeconds} s",
+        "submit" => $"runs={arguments.Runs} per round, rounds={arguments.Rounds}, starts={arguments.Starts}, concurrency={arguments.Concurrency}, " +
+            $"seconds={arguments.Seconds}, database={(arguments.Postgres is null ? "SQLite" : "PostgreSQL")}, timeout={arguments.TimeoutSeconds} s",
         "scaleout" => $"runs={arguments.Runs}, burst={arguments.Burst}, concurrency={arguments.Concurrency}, " +
             $"executors={arguments.Executors}, timeout={arguments.TimeoutSeconds} s",
         _ => $"runs={arguments.Runs}, concurrency={arguments.Concurrency}, seconds={arguments.Seconds}, timeout={arguments.TimeoutSeconds} s",

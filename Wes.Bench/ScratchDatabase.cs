@@ -62,6 +62,15 @@ internal sealed class ScratchDatabase : IAsyncDisposable
         }
     }
 
+    /// <summary>Refreshes the planner's statistics of every table, as autovacuum does some time after a large insert.</summary>
+    public async Task AnalyzeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var analyze = new NpgsqlCommand("ANALYZE", connection);
+        await analyze.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
         try

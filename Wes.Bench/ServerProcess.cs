@@ -43,6 +43,12 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Base of the WES API, ending in a slash so that "runs" and "service-info" resolve under it.</summary>
     public Uri ApiBase => apiBase ?? throw new InvalidOperationException("An executor process has no HTTP port.");
 
+    /// <summary>The child's process id, for reading its memory from /proc.</summary>
+    public int ProcessId => process.Id;
+
+    /// <summary>From starting the process to its first 200 on GET service-info (API roles only).</summary>
+    public TimeSpan ReadyAfter { get; private set; }
+
     /// <summary>The settings the server ran with, as NAME=value, for the report (the temporary WES_DATA_DIR left out).</summary>
     public IReadOnlyList<string> Settings { get; }
 
@@ -76,8 +82,13 @@ internal sealed class ServerProcess : IAsyncDisposable
         StartAsync(serverDll, ServerRole.Serve, settings, cancellationToken);
 
     /// <summary>Starts one role and waits until it is ready: the API answers GET service-info, an executor logs its pool start.</summary>
+    public static Task<ServerProcess> StartAsync(
+        string serverDll, ServerRole role, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken) =>
+        StartAsync(serverDll, role, settings, null, cancellationToken);
+
+    /// <summary>As above, asking service-info with <paramref name="bearerToken"/>, as a server with authentication on requires.</summary>
     public static async Task<ServerProcess> StartAsync(
-        string serverDll, ServerRole role, IReadOnlyDictionary<string, string> settings, CancellationToken cancellationToken)
+        string serverDll, ServerRole role, IReadOnlyDictionary<string, string> settings, string? bearerToken, CancellationToken cancellationToken)
     {
         var ownDataDir = settings.ContainsKey("WES_DATA_DIR") ? null : Directory.CreateTempSubdirectory("wes-bench-");
         var dataDir = ownDataDir?.FullName ?? settings["WES_DATA_DIR"];
@@ -119,6 +130,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
 
         Process process;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             process = Process.Start(start) ?? throw new BenchException("Could not start dotnet.");
@@ -138,7 +150,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         var server = new ServerProcess(process, role, ownDataDir, apiBase, shown);
         try
         {
-            var started = Stopwatch.GetTimestamp();
             var name = role == ServerRole.Serve ? "Wes.Host" : $"Wes.Host {start.ArgumentList[1]}";
             if (apiBase is null)
             {
@@ -147,7 +158,8 @@ internal sealed class ServerProcess : IAsyncDisposable
             }
             else
             {
-                await server.WaitUntilReadyAsync(cancellationToken);
+                await server.WaitUntilReadyAsync(bearerToken, cancellationToken);
+                server.ReadyAfter = Stopwatch.GetElapsedTime(started);
                 await Console.Error.WriteLineAsync($"{name} (pid {process.Id}) answered on {url} after {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s.");
             }
 
@@ -199,11 +211,16 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    private async Task WaitUntilReadyAsync(string? bearerToken, CancellationToken cancellationToken)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(StartupLimit);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        if (bearerToken is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearerToken);
+        }
+
         var serviceInfo = new Uri(ApiBase, "service-info");
         try
         {
@@ -231,7 +248,8 @@ internal sealed class ServerProcess : IAsyncDisposable
                     // One slow answer during start-up; the overall limit still applies.
                 }
 
-                await Task.Delay(50, limit.Token);
+                // Every 5 ms, so the time to the first answer (cold start) is known to within that.
+                await Task.Delay(5, limit.Token);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -243,28 +261,9 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     private async Task StopAsync()
     {
-        // SIGTERM runs the host's own shutdown (in-flight runs are handed back, SQLite closes); the tree kill is for a
-        // server that ignores it, and also ends engine processes it started.
-        try
+        if (!await ChildProcess.TerminateAsync(process, StopLimit))
         {
-            if (!OperatingSystem.IsWindows())
-            {
-                using var kill = Process.Start(new ProcessStartInfo("kill")
-                {
-                    ArgumentList = { "-TERM", process.Id.ToString(CultureInfo.InvariantCulture) },
-                    UseShellExecute = false,
-                });
-                await (kill?.WaitForExitAsync(CancellationToken.None) ?? Task.CompletedTask);
-            }
-
-            using var grace = new CancellationTokenSource(StopLimit);
-            await process.WaitForExitAsync(grace.Token);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or Win32Exception)
-        {
-            await Console.Error.WriteLineAsync($"Wes.Host did not stop within {StopLimit.TotalSeconds} s of SIGTERM; killing it.");
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None);
+            await Console.Error.WriteLineAsync($"Wes.Host did not stop within {StopLimit.TotalSeconds} s of SIGTERM; killed it.");
         }
     }
 
@@ -309,7 +308,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         name is "ASPNETCORE_ENVIRONMENT" or "DOTNET_ENVIRONMENT" or "DOTNET_gcServer" or "DOTNET_TieredPGO";
 
     /// <summary>A port the OS just handed out; another process could take it before the server binds, which start-up reports.</summary>
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

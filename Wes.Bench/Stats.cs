@@ -6,12 +6,14 @@ namespace Wes.Bench;
 /// <summary>Order statistics of a set of measurements in milliseconds.</summary>
 internal sealed record Summary(int Count, double Median, double P90, double Min, double Max)
 {
+    public double P99 { get; init; } = double.NaN;
+
     public static Summary Of(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length == 0
             ? new Summary(0, double.NaN, double.NaN, double.NaN, double.NaN)
-            : new Summary(sorted.Length, Percentile(sorted, 0.5), Percentile(sorted, 0.9), sorted[0], sorted[^1]);
+            : new Summary(sorted.Length, Percentile(sorted, 0.5), Percentile(sorted, 0.9), sorted[0], sorted[^1]) { P99 = Percentile(sorted, 0.99) };
     }
 
     /// <summary>Linear interpolation between the closest ranks, so the 0.5 point is the usual median.</summary>

@@ -38,7 +38,14 @@ internal sealed class WesClient(Uri apiBase) : IDisposable
     }
 
     /// <summary>Every run's state, read page by page through next_page_token.</summary>
-    public async Task<Dictionary<string, string>> ListStatesAsync(int pageSize, CancellationToken cancellationToken)
+    public Task<Dictionary<string, string>> ListStatesAsync(int pageSize, CancellationToken cancellationToken) =>
+        ListStatesAsync(pageSize, null, cancellationToken);
+
+    /// <summary>
+    /// Runs' states newest first, page by page, stopping once every run in <paramref name="wanted"/> has been seen:
+    /// the newest runs cost a few pages however many older ones the database holds.
+    /// </summary>
+    public async Task<Dictionary<string, string>> ListStatesAsync(int pageSize, IReadOnlySet<string>? wanted, CancellationToken cancellationToken)
     {
         var states = new Dictionary<string, string>(StringComparer.Ordinal);
         var token = "";
@@ -55,6 +62,10 @@ internal sealed class WesClient(Uri apiBase) : IDisposable
             }
 
             token = page.NextPageToken ?? "";
+            if (wanted is not null && wanted.All(states.ContainsKey))
+            {
+                break;
+            }
         }
         while (token.Length > 0);
         return states;

@@ -11,7 +11,7 @@ namespace Wes.Persistence;
 /// plus one history row, in one transaction; it answers Changed or Conflict and never throws for a race.
 /// Transient database faults (busy, disconnected) are retried by the "database" resilience pipeline.
 /// </summary>
-public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<string> pipelines, RunEvents events, TimeProvider clock)
+public sealed partial class RunStore(IRunDatabase database, ResiliencePipelineProvider<string> pipelines, RunEvents events, TimeProvider clock)
 {
     public const string PipelineName = "database";
 

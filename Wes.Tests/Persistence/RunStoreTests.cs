@@ -169,6 +169,43 @@ public abstract class RunStoreContract : IDisposable
         Assert.Null(await _store.GetOwnershipAsync("no-such-run", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Import_WritesFinishedRunsAndTheirHistoryInOrderOverSeveralStatements()
+    {
+        // 1,001 runs: more than two full multi-row statements and a short last one.
+        var runs = Enumerable.Range(0, 1001).Select(i => Finished(i % 2 == 0 ? "alice" : "bob", i % 3 == 0 ? RunState.ExecutorError : RunState.Complete)).ToList();
+        var history = runs.SelectMany(run => new[]
+        {
+            new RunStateChange { RunId = run.RunId, ToState = "QUEUED", At = run.SubmittedAt, Actor = "alice", Reason = "submitted" },
+            new RunStateChange { RunId = run.RunId, FromState = "RUNNING", ToState = run.State, At = run.EndedAt!.Value, Actor = "executor", Reason = "engine exited" },
+        }).ToList();
+
+        await _store.ImportAsync(runs, history, CancellationToken.None);
+
+        var newestOfAlice = await _store.ListAsync(null, 3, "alice", CancellationToken.None);
+        Assert.Equal([runs[1000].RunId, runs[998].RunId, runs[996].RunId], newestOfAlice.Select(r => r.RunId));
+        var stored = await _store.GetAsync(runs[999].RunId, CancellationToken.None);
+        Assert.Equal(("EXECUTOR_ERROR", "bob", 1, runs[999].EndedAt, """{"k":"v"}"""), (stored!.State, stored.Owner, stored.ExitCode, stored.EndedAt, stored.TagsJson));
+        Assert.Null(stored.EngineVersion);
+        var storedHistory = await _store.GetHistoryAsync(runs[999].RunId, CancellationToken.None);
+        Assert.Equal([(null, "QUEUED", "submitted"), ("RUNNING", "EXECUTOR_ERROR", "engine exited")],
+            storedHistory.Select(h => (h.FromState, h.ToState, h.Reason)));
+        var counts = await _store.CountByStateAsync(CancellationToken.None);
+        Assert.Equal((334, 667), (counts[RunState.ExecutorError], counts[RunState.Complete]));
+    }
+
+    private static Run Finished(string owner, RunState state)
+    {
+        var run = Owned(owner);
+        run.State = state.ToWes();
+        run.StartedAt = run.SubmittedAt + 5;
+        run.EndedAt = run.UpdatedAt = run.SubmittedAt + 50;
+        run.Attempt = 1;
+        run.ExitCode = state == RunState.Complete ? 0 : 1;
+        run.TagsJson = """{"k":"v"}""";
+        return run;
+    }
+
     private static Run Owned(string? owner)
     {
         var run = RunBuilder.Queued();
