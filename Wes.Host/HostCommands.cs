@@ -17,9 +17,17 @@ public static class HostCommands
 
     private const string Usage = "Use: Wes.Host [api|executor|migrate] [--urls http://host:port]";
 
-    /// <summary>The command (first argument unless it is an option) and the arguments left for the host.</summary>
-    public static (string Command, string[] HostArgs) Parse(string[] args) =>
-        args.Length > 0 && !args[0].StartsWith('-') ? (args[0], args[1..]) : (Serve, args);
+    /// <summary>
+    /// The command (first argument unless it is an option) and the arguments left for the host. Settings are read
+    /// once at start-up, so the host is told not to watch its settings files: watching them puts an inotify watch on
+    /// every folder under the working directory, which costs most of a second (and the watches) when the server
+    /// is started from a large tree. A later --hostBuilder:reloadConfigOnChange=true on the command line still wins.
+    /// </summary>
+    public static (string Command, string[] HostArgs) Parse(string[] args)
+    {
+        var (command, rest) = args.Length > 0 && !args[0].StartsWith('-') ? (args[0], args[1..]) : (Serve, args);
+        return (command, ["--hostBuilder:reloadConfigOnChange=false", .. rest]);
+    }
 
     public static async Task<int> RunAsync(IHost host, string command)
     {

@@ -1,6 +1,10 @@
+using System.Data.Common;
+using System.Reflection;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Polly;
@@ -23,6 +27,13 @@ public sealed class DatabaseInitializer(
             await using var connection = await database.OpenAsync(cancellationToken);
             // WAL lets readers (the API) proceed while a writer (an executor) commits; it persists in the file.
             await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode=WAL", cancellationToken: cancellationToken));
+        }
+
+        var contextType = database.Kind == DatabaseKind.Sqlite ? typeof(SqliteWesDbContext) : typeof(PostgresWesDbContext);
+        if (await AllAppliedAsync(contextType, cancellationToken))
+        {
+            logger.LogInformation("{Database} database ready; no migration pending", database.Kind);
+            return;
         }
 
         await using var scope = scopes.CreateAsyncScope();
@@ -50,6 +61,31 @@ public sealed class DatabaseInitializer(
         else
         {
             logger.LogInformation("Run counts per state checked: all exact");
+        }
+    }
+
+    /// <summary>
+    /// Whether the database already has every migration this build knows, read with one query. Most starts find
+    /// nothing to do, and answering that through EF (building its model and migrator) is most of a start-up's CPU.
+    /// Anything unexpected (no history table yet, another database) leaves the answer to EF.
+    /// </summary>
+    private async Task<bool> AllAppliedAsync(Type contextType, CancellationToken cancellationToken)
+    {
+        var known = typeof(DatabaseInitializer).Assembly.GetTypes()
+            .Where(type => type.GetCustomAttribute<DbContextAttribute>()?.ContextType == contextType)
+            .Select(type => type.GetCustomAttribute<MigrationAttribute>()?.Id)
+            .OfType<string>()
+            .ToList();
+        try
+        {
+            await using var connection = await database.OpenAsync(cancellationToken);
+            var applied = (await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT \"MigrationId\" FROM \"__EFMigrationsHistory\"", cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+            return known.Count > 0 && known.All(applied.Contains);
+        }
+        catch (DbException)
+        {
+            return false;
         }
     }
 }

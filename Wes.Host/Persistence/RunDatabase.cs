@@ -25,6 +25,12 @@ public interface IRunDatabase
     /// <summary>Opens a connection synchronously, for work that must not depend on the thread pool (the lease keeper).</summary>
     DbConnection Open();
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a write transaction and completes once it has committed. On SQLite, writes
+    /// waiting at the same time share one transaction and one commit (<see cref="SqliteGroupCommit"/>).
+    /// </summary>
+    Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
+
     /// <summary>UPDATE that moves the oldest claimable QUEUED run to INITIALIZING and returns it.</summary>
     string ClaimNextSql(string returningColumns);
 
@@ -50,17 +56,30 @@ public static class NotifyChannels
     public const string Cancel = "wes_cancel";
 }
 
-public sealed class SqliteRunDatabase : IRunDatabase
+public sealed class SqliteRunDatabase : IRunDatabase, IAsyncDisposable, IDisposable
 {
     private const string Claimable = "state = 'QUEUED' AND (not_before IS NULL OR not_before <= @now)";
 
-    public SqliteRunDatabase(string connectionString) =>
+    private readonly SqliteGroupCommit _writes;
+
+    public SqliteRunDatabase(string connectionString)
+    {
         ConnectionString = new SqliteConnectionStringBuilder(connectionString)
         {
             Pooling = true,
             // Writers queue on the database lock for up to this long instead of failing with SQLITE_BUSY.
             DefaultTimeout = 30,
         }.ToString();
+        _writes = new SqliteGroupCommit(Open);
+    }
+
+    public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        _writes.WriteAsync(work, cancellationToken);
+
+    public ValueTask DisposeAsync() => _writes.DisposeAsync();
+
+    // A host disposed synchronously still answers every queued write before the process goes on.
+    public void Dispose() => _writes.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     public DatabaseKind Kind => DatabaseKind.Sqlite;
     public string ConnectionString { get; }
@@ -106,6 +125,16 @@ public sealed class PostgresRunDatabase(NpgsqlDataSource dataSource) : IRunDatab
         await dataSource.OpenConnectionAsync(cancellationToken);
 
     public DbConnection Open() => dataSource.OpenConnection();
+
+    // PostgreSQL commits concurrent transactions with one WAL flush by itself; each write keeps its own transaction.
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var result = await work(connection, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
 
     // SKIP LOCKED: concurrent claimers each take a different row and never wait for one another.
     public string ClaimNextSql(string returningColumns) => $"""

@@ -424,15 +424,8 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
         QueryAsync<IReadOnlyList<T>>(async (connection, ct) =>
             (await connection.QueryAsync<T>(new CommandDefinition(sql, parameters, cancellationToken: ct))).AsList(), cancellationToken);
 
-    private Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
-        QueryAsync(async (connection, ct) =>
-        {
-            // On SQLite this is BEGIN IMMEDIATE: the write lock is taken up front, so two writers never deadlock.
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            var result = await work(connection, transaction, ct);
-            await transaction.CommitAsync(ct);
-            return result;
-        }, cancellationToken);
+    private async Task<T> InTransactionAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        await _retry.ExecuteAsync(ct => new ValueTask<T>(database.WriteAsync(work, ct)), cancellationToken);
 
     private static Task InsertHistoryAsync(
         DbConnection connection, DbTransaction transaction, string runId, RunState? from, RunState to, string actor,

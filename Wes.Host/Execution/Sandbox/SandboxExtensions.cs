@@ -26,6 +26,14 @@ public sealed class SandboxStartupReport(
             return Task.CompletedTask;
         }
 
+        // Probing starts bubblewrap; the result is only logged here, so start-up does not wait for it. The first
+        // engine launch or service-info request that needs it waits for the same probe instead of starting another.
+        _ = Task.Run(Report, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private void Report()
+    {
         var status = sandbox.Status;
         switch (status.State)
         {
@@ -39,8 +47,6 @@ public sealed class SandboxStartupReport(
                 logger.LogError("No engine will start: {Problem}", EngineSandbox.UnavailableMessage(status));
                 break;
         }
-
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
