@@ -11,7 +11,7 @@ namespace Wes.Persistence;
 /// plus one history row, in one transaction; it answers Changed or Conflict and never throws for a race.
 /// Transient database faults (busy, disconnected) are retried by the "database" resilience pipeline.
 /// </summary>
-public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<string> pipelines, RunEvents events, TimeProvider clock)
+public sealed partial class RunStore(IRunDatabase database, ResiliencePipelineProvider<string> pipelines, RunEvents events, TimeProvider clock)
 {
     public const string PipelineName = "database";
 
@@ -29,114 +29,6 @@ public sealed class RunStore(IRunDatabase database, ResiliencePipelineProvider<s
     public DatabaseKind Kind => database.Kind;
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
-
-    /// <summary>
-    /// Inserts a QUEUED run unless its owner already has <paramref name="maxQueued"/> QUEUED runs; answers whether it
-    /// was inserted. The count and the insert share one transaction, and submissions of one owner are serialised
-    /// (SQLite's write lock, a PostgreSQL advisory lock), so concurrent submissions cannot overshoot the limit.
-    /// </summary>
-    public async Task<bool> InsertAsync(Run run, string actor, int maxQueued, CancellationToken cancellationToken) =>
-        await InsertAsync(run, actor, maxQueued, null, cancellationToken) == InsertOutcome.Inserted;
-
-    /// <summary>
-    /// As above, and with <paramref name="key"/> the client's Idempotency-Key row is written in the same transaction,
-    /// so a committed run always has its key and a key never outlives a rolled-back run. When a live row already holds
-    /// the key, nothing is written and the answer is KeyTaken: the caller answers with that row's run.
-    /// </summary>
-    public async Task<InsertOutcome> InsertAsync(Run run, string actor, int maxQueued, SubmissionKeyClaim? key, CancellationToken cancellationToken)
-    {
-        var outcome = await InTransactionAsync(async (connection, transaction, ct) =>
-        {
-            await database.LockSubmitterAsync(connection, transaction, "wes-submit:" + run.Owner, ct);
-            var queueFull = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                QueuedByOwnerSql(run.Owner), new { owner = run.Owner }, transaction, cancellationToken: ct)) >= maxQueued;
-            if (key is not null)
-            {
-                // With a full queue nothing may be written, so the key is only looked at: a retry still gets its run.
-                var taken = queueFull
-                    ? await FindSubmissionKeyAsync(connection, transaction, key, ct) is not null
-                    : !await TakeSubmissionKeyAsync(connection, transaction, key, run.RunId, ct);
-                if (taken)
-                {
-                    return InsertOutcome.KeyTaken;
-                }
-            }
-
-            if (queueFull)
-            {
-                return InsertOutcome.QueueFull;
-            }
-
-            run.UpdatedAt = run.SubmittedAt;
-            run.Seq = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                """
-                INSERT INTO runs (run_id, state, submitted_at, updated_at, provider, owner, workflow_type, workflow_type_version,
-                                  workflow_url, engine, engine_version, attempt, request_json, tags_json, system_logs_json)
-                VALUES (@RunId, @State, @SubmittedAt, @UpdatedAt, @Provider, @Owner, @WorkflowType, @WorkflowTypeVersion,
-                        @WorkflowUrl, @Engine, @EngineVersion, 0, @RequestJson, @TagsJson, @SystemLogsJson)
-                RETURNING seq
-                """, run, transaction, cancellationToken: ct));
-            await InsertHistoryAsync(connection, transaction, run.RunId, null, run.RunState, actor, "submitted", run.SubmittedAt, ct);
-            await database.NotifyAsync(connection, transaction, NotifyChannels.Runs, run.RunId, ct);
-            return InsertOutcome.Inserted;
-        }, cancellationToken);
-
-        // Committed: whoever in this process executes runs hears of it now (others through NOTIFY or their poll).
-        if (outcome == InsertOutcome.Inserted)
-        {
-            events.OnQueued(run.RunId);
-        }
-
-        return outcome;
-    }
-
-    /// <summary>The live Idempotency-Key row of <paramref name="scope"/> and <paramref name="key"/>, or null.</summary>
-    public Task<SubmissionKey?> FindSubmissionKeyAsync(string scope, string key, long validFrom, CancellationToken cancellationToken) =>
-        QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<SubmissionKey>(new CommandDefinition(
-            SubmissionKeySql, new { scope, key, validFrom }, cancellationToken: ct)), cancellationToken);
-
-    private const string SubmissionKeySql =
-        "SELECT scope, key, run_id, request_hash, created_at FROM submission_keys WHERE scope = @scope AND key = @key AND created_at >= @validFrom";
-
-    private static Task<SubmissionKey?> FindSubmissionKeyAsync(DbConnection connection, DbTransaction transaction, SubmissionKeyClaim claim, CancellationToken ct) =>
-        connection.QuerySingleOrDefaultAsync<SubmissionKey>(new CommandDefinition(
-            SubmissionKeySql, new { scope = claim.Row.Scope, key = claim.Row.Key, validFrom = claim.ValidFrom }, transaction, cancellationToken: ct));
-
-    /// <summary>
-    /// Writes the key row for <paramref name="runId"/> unless a live one holds the key. An expired row of the same key
-    /// is removed first, and now and then every expired row, so the table holds about one lifetime of keys without a
-    /// job of its own.
-    /// </summary>
-    private async Task<bool> TakeSubmissionKeyAsync(
-        DbConnection connection, DbTransaction transaction, SubmissionKeyClaim claim, string runId, CancellationToken ct)
-    {
-        var row = claim.Row;
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM submission_keys WHERE scope = @Scope AND key = @Key AND created_at < @ValidFrom",
-            new { row.Scope, row.Key, claim.ValidFrom }, transaction, cancellationToken: ct));
-        // ON CONFLICT rather than a read first: a concurrent insert of the same key (even one holding no common lock)
-        // makes this one wait for its commit and then write nothing.
-        var taken = await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO submission_keys (scope, key, run_id, request_hash, created_at)
-            VALUES (@Scope, @Key, @runId, @RequestHash, @CreatedAt)
-            ON CONFLICT (scope, key) DO NOTHING
-            """, new { row.Scope, row.Key, runId, row.RequestHash, row.CreatedAt }, transaction, cancellationToken: ct)) == 1;
-        var now = Now;
-        if (taken && Interlocked.Read(ref _nextKeySweep) <= now && Interlocked.Exchange(ref _nextKeySweep, now + KeySweepIntervalMs) <= now)
-        {
-            // An index on created_at makes this a range delete of the expired rows only.
-            await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM submission_keys WHERE created_at < @ValidFrom", new { claim.ValidFrom }, transaction, cancellationToken: ct));
-        }
-
-        return taken;
-    }
-
-    private const long KeySweepIntervalMs = 60 * 60 * 1000;
-
-    /// <summary>When the next submission with a key also removes every expired key (epoch ms).</summary>
-    private long _nextKeySweep;
 
     /// <summary>QUEUED runs of one owner (null: the runs submitted with authentication off).</summary>
     public Task<long> CountQueuedAsync(string? owner, CancellationToken cancellationToken) =>
