@@ -9,7 +9,7 @@ namespace Wes.Persistence;
 /// files durable with one file-system sync, then inserts them all in one transaction with one commit, and only then
 /// answers each. A client told its run exists can rely on the row and the files having reached the disk.
 /// </summary>
-public sealed class SubmissionBatcher(RunStore store, IOptions<WesOptions> options, ILogger<SubmissionBatcher> logger) : BackgroundService
+public sealed class SubmissionBatcher(RunStore store, IOptions<WesOptions> options, ILogger<SubmissionBatcher> logger) : IHostedService
 {
     public const int MaxBatch = 256;
 
@@ -34,7 +34,33 @@ public sealed class SubmissionBatcher(RunStore store, IOptions<WesOptions> optio
         return await pending.Outcome.Task;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private Task? _loop;
+
+    // Not a BackgroundService: its loop may never start when stopping comes early, and queued items would wait for ever.
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loop = Task.Run(CommitQueuedAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Refuses new submissions, then waits while the loop commits what was already queued (bounded by the host's shutdown time-out).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        if (_loop is null)
+        {
+            while (_queue.Reader.TryRead(out var pending))
+            {
+                pending.Outcome.TrySetException(new SubmissionsClosedException());
+            }
+
+            return;
+        }
+
+        await _loop.WaitAsync(cancellationToken);
+    }
+
+    private async Task CommitQueuedAsync()
     {
         var reader = _queue.Reader;
         var batch = new List<PendingInsert>(MaxBatch);
@@ -58,13 +84,6 @@ public sealed class SubmissionBatcher(RunStore store, IOptions<WesOptions> optio
                 batch.Clear();
             }
         }
-    }
-
-    /// <summary>Refuses new submissions, then lets the loop commit what was already queued (bounded by the host's shutdown time-out).</summary>
-    public override Task StopAsync(CancellationToken cancellationToken)
-    {
-        _queue.Writer.TryComplete();
-        return base.StopAsync(cancellationToken);
     }
 
     private async Task CommitAsync(List<PendingInsert> batch)
