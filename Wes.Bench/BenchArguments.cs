@@ -10,6 +10,9 @@ internal sealed record BenchArguments(
     /// <summary>scaleout: runs submitted at once after the sequential ones.</summary>
     public int Burst { get; init; }
 
+    /// <summary>throughput: bytes of the one attachment each submission carries (multipart); 0 sends a JSON body.</summary>
+    public int AttachmentBytes { get; init; }
+
     /// <summary>scaleout: connection string to an existing PostgreSQL server's admin database (--postgres or WES_BENCH_POSTGRES).</summary>
     public string? Postgres { get; init; }
 
@@ -28,6 +31,8 @@ internal sealed record BenchArguments(
           --runs N           runs to submit (latency: 10, throughput: 200, scaleout: 50 one at a time)
           --concurrency N    throughput and scaleout: concurrent submitters (and throughput's read clients; default 8)
           --seconds N        throughput only: duration of each read load (default 5)
+          --attachment-bytes N  throughput only: submit multipart with one attachment of N bytes in a subfolder
+                             (default 0: a JSON body)
           --executors N      scaleout only: executor processes (default 2)
           --burst N          scaleout only: runs submitted concurrently after the sequential ones (default 300)
           --postgres CONN    scaleout only, required: connection string to an existing PostgreSQL server's admin
@@ -44,7 +49,7 @@ internal sealed record BenchArguments(
 
     private static readonly string[] Scenarios = ["latency", "throughput", "scaleout"];
     private static readonly string[] Options =
-        ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll", "--executors", "--burst", "--postgres"];
+        ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll", "--executors", "--burst", "--postgres", "--attachment-bytes"];
 
     private static readonly string[] CommonOptions = ["--runs", "--timeout", "--server-dll"];
 
@@ -52,7 +57,7 @@ internal sealed record BenchArguments(
     private static readonly Dictionary<string, string[]> ScenarioOptions = new(StringComparer.Ordinal)
     {
         ["latency"] = [],
-        ["throughput"] = ["--concurrency", "--seconds"],
+        ["throughput"] = ["--concurrency", "--seconds", "--attachment-bytes"],
         ["scaleout"] = ["--concurrency", "--executors", "--burst", "--postgres"],
     };
 
@@ -123,6 +128,7 @@ internal sealed record BenchArguments(
         {
             Executors = Number(values, "--executors", 2, max: 64),
             Burst = Number(values, "--burst", 300, max: 1_000_000),
+            AttachmentBytes = Number(values, "--attachment-bytes", 0, max: 10_000_000),
             Postgres = scenario == "scaleout" ? postgres : null,
         };
     }
