@@ -33,7 +33,7 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
         using var client = new WesClient(server.ApiBase);
 
         var started = Stopwatch.GetTimestamp();
-        var (runIds, postLatencies) = await SubmitAllAsync(client, arguments.Runs, arguments.Concurrency, cancellationToken, arguments.AttachmentBytes);
+        var (runIds, postLatencies) = await SubmitAllAsync(client, arguments.Runs, arguments.Concurrency, arguments.AttachmentBytes, cancellationToken);
         var submitted = Stopwatch.GetElapsedTime(started);
         await Console.Error.WriteLineAsync($"Submitted {runIds.Length} runs in {submitted.TotalMilliseconds:F0} ms; waiting for all to finish.");
         var states = await WaitUntilAllTerminalAsync(client, runIds, cancellationToken);
@@ -74,7 +74,7 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
 
     /// <summary>Concurrent submitters share one counter, so exactly <paramref name="runs"/> runs are sent however fast each one is.</summary>
     internal static async Task<(string[] RunIds, double[] Latencies)> SubmitAllAsync(
-        WesClient client, int runs, int concurrency, CancellationToken cancellationToken, int attachmentBytes = 0)
+        WesClient client, int runs, int concurrency, int attachmentBytes, CancellationToken cancellationToken)
     {
         var attachment = new byte[attachmentBytes];
         Random.Shared.NextBytes(attachment);
