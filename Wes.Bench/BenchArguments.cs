@@ -16,6 +16,9 @@ internal sealed record BenchArguments(
     /// <summary>submit: how many times the server is started cold on an empty database.</summary>
     public int Starts { get; init; }
 
+    /// <summary>throughput: bytes of the one attachment each submission carries (multipart); 0 sends a JSON body.</summary>
+    public int AttachmentBytes { get; init; }
+
     /// <summary>scaleout (required), scale and submit (optional): connection string to an existing PostgreSQL server's admin database (--postgres or WES_BENCH_POSTGRES).</summary>
     public string? Postgres { get; init; }
 
@@ -43,6 +46,8 @@ internal sealed record BenchArguments(
           --seconds N        throughput, scale, submit: duration of each load (default 5)
           --rounds N         submit only: end-to-end rounds (default 3)
           --starts N         submit only: cold starts to time (default 5)
+          --attachment-bytes N  throughput only: submit multipart with one attachment of N bytes in a subfolder
+                             (default 0: a JSON body)
           --executors N      scaleout only: executor processes (default 2)
           --burst N          scaleout only: runs submitted concurrently after the sequential ones (default 300)
           --postgres CONN    scaleout (required), scale and submit (optional): connection string to an existing
@@ -60,7 +65,7 @@ internal sealed record BenchArguments(
 
     private static readonly string[] Scenarios = ["latency", "throughput", "scale", "submit", "scaleout"];
     private static readonly string[] Options =
-        ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll", "--executors", "--burst", "--postgres", "--rounds", "--starts"];
+        ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll", "--executors", "--burst", "--postgres", "--rounds", "--starts", "--attachment-bytes"];
 
     private static readonly string[] CommonOptions = ["--runs", "--timeout", "--server-dll"];
 
@@ -68,7 +73,7 @@ internal sealed record BenchArguments(
     private static readonly Dictionary<string, string[]> ScenarioOptions = new(StringComparer.Ordinal)
     {
         ["latency"] = [],
-        ["throughput"] = ["--concurrency", "--seconds"],
+        ["throughput"] = ["--concurrency", "--seconds", "--attachment-bytes"],
         ["scale"] = ["--concurrency", "--seconds", "--postgres"],
         ["submit"] = ["--concurrency", "--seconds", "--postgres", "--rounds", "--starts"],
         ["scaleout"] = ["--concurrency", "--executors", "--burst", "--postgres"],
@@ -145,6 +150,7 @@ internal sealed record BenchArguments(
             Burst = Number(values, "--burst", 300, max: 1_000_000),
             Rounds = Number(values, "--rounds", 3, max: 1000),
             Starts = Number(values, "--starts", 5, max: 100),
+            AttachmentBytes = Number(values, "--attachment-bytes", 0, max: 10_000_000),
             Postgres = string.IsNullOrWhiteSpace(postgres) ? null : postgres,
         };
     }

@@ -134,7 +134,7 @@ internal sealed class ScaleOutScenario(BenchArguments arguments, string serverDl
     {
         await Console.Error.WriteLineAsync($"Burst: submitting {arguments.Burst} runs with {arguments.Concurrency} submitters ...");
         var started = Stopwatch.GetTimestamp();
-        var (runIds, postLatencies) = await ThroughputScenario.SubmitAllAsync(client, arguments.Burst, arguments.Concurrency, cancellationToken);
+        var (runIds, postLatencies) = await ThroughputScenario.SubmitAllAsync(client, arguments.Burst, arguments.Concurrency, attachmentBytes: 0, cancellationToken);
         var submitted = Stopwatch.GetElapsedTime(started);
         await Console.Error.WriteLineAsync($"Submitted {runIds.Length} runs in {submitted.TotalMilliseconds:F0} ms; waiting for all to finish.");
         var states = await ThroughputScenario.WaitUntilAllTerminalAsync(client, runIds, cancellationToken);

@@ -33,7 +33,7 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
         using var client = new WesClient(server.ApiBase);
 
         var started = Stopwatch.GetTimestamp();
-        var (runIds, postLatencies) = await SubmitAllAsync(client, arguments.Runs, arguments.Concurrency, cancellationToken);
+        var (runIds, postLatencies) = await SubmitAllAsync(client, arguments.Runs, arguments.Concurrency, arguments.AttachmentBytes, cancellationToken);
         var submitted = Stopwatch.GetElapsedTime(started);
         await Console.Error.WriteLineAsync($"Submitted {runIds.Length} runs in {submitted.TotalMilliseconds:F0} ms; waiting for all to finish.");
         var states = await WaitUntilAllTerminalAsync(client, runIds, cancellationToken);
@@ -58,10 +58,26 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
         return failures;
     }
 
+    /// <summary>The same request as multipart, with one attachment in a subfolder (the Mock provider never reads it).</summary>
+    private static MultipartFormDataContent Multipart(byte[] attachment)
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent("CWL"), "workflow_type" },
+            { new StringContent("v1.0"), "workflow_type_version" },
+            { new StringContent("https://example.com/hello.cwl"), "workflow_url" },
+            { new StringContent("{}"), "workflow_params" },
+            { new ByteArrayContent(attachment), "workflow_attachment", "data/input.bin" },
+        };
+        return form;
+    }
+
     /// <summary>Concurrent submitters share one counter, so exactly <paramref name="runs"/> runs are sent however fast each one is.</summary>
     internal static async Task<(string[] RunIds, double[] Latencies)> SubmitAllAsync(
-        WesClient client, int runs, int concurrency, CancellationToken cancellationToken)
+        WesClient client, int runs, int concurrency, int attachmentBytes, CancellationToken cancellationToken)
     {
+        var attachment = new byte[attachmentBytes];
+        Random.Shared.NextBytes(attachment);
         var runIds = new string[runs];
         var latencies = new double[runs];
         var next = -1;
@@ -70,7 +86,7 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
             int i;
             while ((i = Interlocked.Increment(ref next)) < runIds.Length)
             {
-                using var body = new StringContent(RunRequest, Encoding.UTF8, "application/json");
+                using HttpContent body = attachmentBytes == 0 ? new StringContent(RunRequest, Encoding.UTF8, "application/json") : Multipart(attachment);
                 var sent = Stopwatch.GetTimestamp();
                 runIds[i] = await client.SubmitAsync(body, cancellationToken);
                 latencies[i] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
@@ -135,7 +151,8 @@ internal sealed class ThroughputScenario(BenchArguments arguments, string server
         var post = submission.PostLatency;
         Markdown.Table(output, ["Measure", "Value"],
         [
-            ["Runs submitted (JSON body)", $"{submission.Runs} by {arguments.Concurrency} concurrent submitters"],
+            [arguments.AttachmentBytes == 0 ? "Runs submitted (JSON body)" : $"Runs submitted (multipart, one {arguments.AttachmentBytes}-byte attachment)",
+                $"{submission.Runs} by {arguments.Concurrency} concurrent submitters"],
             ["Submission phase", $"{Markdown.Ms(submission.Submitted.TotalMilliseconds)} ms"],
             ["Submissions/s", Markdown.Rate(submission.Runs / submission.Submitted.TotalSeconds)],
             ["POST /runs latency median / p90 / max", $"{Markdown.Ms(post.Median)} / {Markdown.Ms(post.P90)} / {Markdown.Ms(post.Max)} ms"],

@@ -4,6 +4,8 @@ using FluentValidation;
 using Scalar.AspNetCore;
 using Wes.Security;
 
+using Wes.Persistence;
+
 namespace Wes.Api;
 
 public static class ApiExtensions
@@ -22,6 +24,8 @@ public static class ApiExtensions
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);
         services.AddSingleton<IValidator<RunSubmission>, RunSubmissionValidator>();
         services.AddSingleton<RunSubmitter>();
+        services.AddSingleton<SubmissionBatcher>();
+        services.AddHostedService(provider => provider.GetRequiredService<SubmissionBatcher>());
         services.AddSingleton<RunViews>();
         services.AddSingleton<PageTokens>();
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerSecurityDocument>());

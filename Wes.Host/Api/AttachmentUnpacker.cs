@@ -121,7 +121,8 @@ public static class AttachmentUnpacker
             await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
         }
 
-        file.Flush(flushToDisk: true);
+        // Made durable with the rest of its batch (see SubmissionBatcher), unless this platform cannot do that.
+        file.Flush(flushToDisk: Persistence.FileSystemSync.FlushEachFile);
     }
 
     private static ApiException TooLarge(string zipName, UnpackBudget budget) =>

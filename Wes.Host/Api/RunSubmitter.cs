@@ -13,11 +13,12 @@ using Wes.Security;
 namespace Wes.Api;
 
 /// <summary>
-/// Records a validated submission: attachments and the request are written and flushed to disk in a staging folder,
-/// moved into place, and only then is the QUEUED row committed; the store then tells the executor. It never runs work itself.
+/// Records a validated submission: attachments, if any, are written to a staging folder and moved into place; the
+/// <see cref="SubmissionBatcher"/> then makes them durable and commits the QUEUED row (holding the request) with the
+/// other submissions waiting, and the store tells the executor. It never runs work itself.
 /// </summary>
 public sealed class RunSubmitter(
-    RunStore store, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, IValidator<RunSubmission> validator,
+    RunStore store, SubmissionBatcher batcher, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, IValidator<RunSubmission> validator,
     IOptions<WesOptions> options, TimeProvider clock)
 {
     private readonly IExecutionProvider _provider = ExecutionProviders.Default(providers, options.Value);
@@ -69,12 +70,23 @@ public sealed class RunSubmitter(
             TagsJson = request["tags"]!.ToJsonString(),
         };
 
+        // A submission without attachments has no files: its folder is made when the run is prepared.
         var workspace = new RunWorkspace(options.Value.RunsDir, runId);
-        await StageAsync(workspace, submission, run.RequestJson, cancellationToken);
+        var hasFiles = submission.Attachments.Count > 0;
+        if (hasFiles)
+        {
+            await StageAsync(workspace, submission, cancellationToken);
+        }
+
         InsertOutcome outcome;
         try
         {
-            outcome = await store.InsertAsync(run, caller.Actor, maxQueued, key, cancellationToken);
+            outcome = await batcher.InsertAsync(new RunInsert(run, caller.Actor, maxQueued, key), hasFiles, cancellationToken);
+        }
+        catch (SubmissionsClosedException ex)
+        {
+            RemoveUnsubmitted(workspace.Root);
+            throw new ApiException(StatusCodes.Status503ServiceUnavailable, ex.Message);
         }
         catch
         {
@@ -137,7 +149,7 @@ public sealed class RunSubmitter(
     /// <summary>128 random bits: run ids cannot be guessed from one another.</summary>
     private static string NewRunId() => new Guid(RandomNumberGenerator.GetBytes(16)).ToString("D");
 
-    private async Task StageAsync(RunWorkspace workspace, RunSubmission submission, string requestJson, CancellationToken cancellationToken)
+    private async Task StageAsync(RunWorkspace workspace, RunSubmission submission, CancellationToken cancellationToken)
     {
         var staging = new RunWorkspace(options.Value.RunsDir, RunWorkspace.StagingPrefix + Path.GetFileName(workspace.Root));
         Directory.CreateDirectory(staging.ExeDir);
@@ -150,7 +162,8 @@ public sealed class RunSubmitter(
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 await using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, true);
                 await attachment.File.CopyToAsync(file, cancellationToken);
-                file.Flush(flushToDisk: true);
+                // One file-system sync for the whole batch makes it durable (see SubmissionBatcher).
+                file.Flush(flushToDisk: FileSystemSync.FlushEachFile);
             }
 
             var staged = submission.Attachments.Select(a => RunSubmissionValidator.NormalizeRelative(a.Name)).ToHashSet(StringComparer.Ordinal);
@@ -158,12 +171,6 @@ public sealed class RunSubmitter(
             foreach (var zip in AttachmentUnpacker.Requested(submission.Tags.Value))
             {
                 await AttachmentUnpacker.UnpackAsync(staging, zip, staged, budget, cancellationToken);
-            }
-
-            await using (var file = new FileStream(staging.RequestPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, true))
-            {
-                await file.WriteAsync(System.Text.Encoding.UTF8.GetBytes(requestJson), cancellationToken);
-                file.Flush(flushToDisk: true);
             }
 
             Directory.Move(staging.Root, workspace.Root);

@@ -3,7 +3,7 @@ using System.Text;
 namespace Wes.Execution;
 
 /// <summary>
-/// The per-run directory: the request as submitted, the staged attachments (subfolders kept) and the params
+/// The per-run directory (made at submission when there are attachments, else when the run is prepared): the staged attachments (subfolders kept) and the params
 /// file in exe/, the engine's stdout/stderr, its own working files, its outputs and the tasks' logs. One place names
 /// every path so nothing escapes it.
 /// </summary>
@@ -23,7 +23,6 @@ public sealed class RunWorkspace(string runsDir, string runId)
     /// <summary>A submission is written under this name and moved into place whole, so no half-written run is ever seen.</summary>
     public const string StagingPrefix = ".staging-";
 
-    public string RequestPath => Path.Combine(Root, "request.json");
     /// <summary>Engines resolve relative paths in the params file against its folder, so it sits beside the attachments.</summary>
     public const string ParamsFileName = ".wes-params.json";
 

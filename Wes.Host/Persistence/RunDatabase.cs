@@ -91,6 +91,11 @@ public sealed class SqliteRunDatabase : IRunDatabase, IAsyncDisposable, IDisposa
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
+        // A commit reaches the disk before it returns: an answered submission survives a power cut. FULL is the
+        // library's default today; set on every connection so no other build's default can weaken it.
+        using var synchronous = connection.CreateCommand();
+        synchronous.CommandText = "PRAGMA synchronous=FULL";
+        synchronous.ExecuteNonQuery();
         return connection;
     }
 

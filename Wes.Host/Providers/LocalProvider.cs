@@ -43,10 +43,12 @@ public sealed class LocalProvider(
         var workspace = request.Workspace;
         try
         {
+            // A submission without attachments has no folder yet: this is where it is made.
+            Directory.CreateDirectory(workspace.ExeDir);
             Directory.CreateDirectory(workspace.OutputsDir);
             Directory.CreateDirectory(workspace.TmpDir);
             Directory.CreateDirectory(workspace.EngineDir);
-            var submitted = JsonNode.Parse(await File.ReadAllTextAsync(workspace.RequestPath, cancellationToken))!.AsObject();
+            var submitted = JsonNode.Parse(request.Run.RequestJson)!.AsObject();
             var workflowParams = engine.PrepareParams(submitted["workflow_params"] as JsonObject ?? [], workspace);
             // An earlier attempt's workflow may have left a link where the params file goes; it is replaced, not written through.
             await SafeFiles.WriteTextAsync(workspace.ParamsPath, workflowParams.ToJsonString(), cancellationToken);

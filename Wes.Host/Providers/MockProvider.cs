@@ -30,8 +30,12 @@ public sealed class MockProvider(
         Task.FromResult<IReadOnlyList<AvailableEngine>>(
             catalog.Registered.Select(engine => new AvailableEngine(engine, EngineVersion, engine.Executable)).ToArray());
 
-    public Task<PreparedWork> PrepareAsync(ExecutionRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult(new PreparedWork(["mock", request.Engine.Name, request.Run.WorkflowUrl]));
+    public Task<PreparedWork> PrepareAsync(ExecutionRequest request, CancellationToken cancellationToken)
+    {
+        // A submission without attachments has no folder until now.
+        Directory.CreateDirectory(request.Workspace.ExeDir);
+        return Task.FromResult(new PreparedWork(["mock", request.Engine.Name, request.Run.WorkflowUrl]));
+    }
 
     public async Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken)
     {

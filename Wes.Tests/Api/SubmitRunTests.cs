@@ -36,6 +36,17 @@ public sealed class SubmitRunTests : IDisposable
     }
 
     [Fact]
+    public async Task JsonSubmissionWithoutAttachments_WritesNoFilesAndKeepsItsRequestInTheRun()
+    {
+        var runId = await _client.SubmitAsync(new RunRequestBuilder().WithoutAttachments()
+            .With("workflow_url", "https://example.com/workflows/hello.cwl").With("workflow_params", """{"x": 1}"""));
+
+        Assert.False(Directory.Exists(Path.Combine(_factory.RunsDir, runId)), "a run folder was written at submission");
+        var log = await _client.GetJsonAsync($"/runs/{runId}");
+        Assert.Equal(1, log["request"]!["workflow_params"]!["x"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task MultipartSubmission_KeepsAttachmentSubfolders()
     {
         var request = RunRequestBuilder.ForExample("pipeline", "workflow.cwl", "v1.2");
@@ -45,7 +56,8 @@ public sealed class SubmitRunTests : IDisposable
         var exe = Path.Combine(_factory.RunsDir, runId, "exe");
         Assert.Equal(Examples.Bytes("pipeline/tools/upper.cwl"), File.ReadAllBytes(Path.Combine(exe, "tools", "upper.cwl")));
         Assert.Equal(Examples.Bytes("pipeline/data/words.txt"), File.ReadAllBytes(Path.Combine(exe, "data", "words.txt")));
-        Assert.True(File.Exists(Path.Combine(_factory.RunsDir, runId, "request.json")));
+        // The request is stored once, in the run's row.
+        Assert.False(File.Exists(Path.Combine(_factory.RunsDir, runId, "request.json")));
         Assert.Empty(Directory.GetDirectories(_factory.RunsDir, ".staging-*"));
     }
 

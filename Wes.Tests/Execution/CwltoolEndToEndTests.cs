@@ -215,7 +215,9 @@ public sealed class CwltoolEndToEndTests : IDisposable
         {
             using var client = api.CreateWesClient();
             runId = await client.SubmitAsync(new RunRequestBuilder());
+            // A file where the run's folder belongs: nothing can be prepared in it.
             Directory.Delete(Path.Combine(api.RunsDir, runId), recursive: true);
+            File.WriteAllText(Path.Combine(api.RunsDir, runId), "not a folder");
         }
 
         using var executor = new WesApplicationFactory(provider: "Local", workers: 1, dataDir: _factory.DataDir + "-dir");

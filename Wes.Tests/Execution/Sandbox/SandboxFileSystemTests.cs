@@ -23,16 +23,17 @@ public sealed class SandboxFileSystemTests
     }
 
     [Fact]
-    public async Task RunFolderItself_IsReadOnly_SoTheRequestAndLogsCannotBeReplaced()
+    public async Task RunFolderItself_IsReadOnly_SoItsFilesAndLogsCannotBeReplaced()
     {
         using var harness = new SandboxHarness();
         var run = harness.Workspace;
+        var rootFile = harness.RootFilePath;
 
         var (_, stdout, _) = await harness.ShellAsync(
-            $"cat {run.RequestPath}; echo; echo x > {run.RequestPath} && echo wrote-request; mkfifo {run.StdoutPath} && echo made-fifo; true");
+            $"cat {rootFile}; echo; echo x > {rootFile} && echo wrote-file; mkfifo {run.StdoutPath} && echo made-fifo; true");
 
         Assert.Equal("{}\n", stdout);
-        Assert.Equal("{}", File.ReadAllText(run.RequestPath));
+        Assert.Equal("{}", File.ReadAllText(rootFile));
         Assert.False(File.Exists(run.StdoutPath));
     }
 

@@ -34,7 +34,7 @@ public sealed class SandboxHarness : IDisposable
         File.WriteAllText(Path.Combine(InputRoot, "input.txt"), "input data");
         Workspace = new RunWorkspace(Path.Combine(DataDir, "runs"), "this-run");
         Directory.CreateDirectory(Workspace.ExeDir);
-        File.WriteAllText(Workspace.RequestPath, "{}");
+        File.WriteAllText(RootFilePath, "{}");
         var options = new WesOptions { DataDir = DataDir, AllowedFileRoots = InputRoot };
         configure?.Invoke(options.Sandbox);
         Sandbox = new EngineSandbox(Options.Create(options), new ConfigurationBuilder().Build(),
@@ -46,6 +46,10 @@ public sealed class SandboxHarness : IDisposable
     public string OtherRunDir => Path.Combine(DataDir, "runs", "other-run");
     public string InputRoot { get; }
     public RunWorkspace Workspace { get; }
+
+    /// <summary>A file the run folder itself holds (not in a writable subfolder), to show the engine cannot replace it.</summary>
+    public string RootFilePath => Path.Combine(Workspace.Root, "submitted.json");
+
     public EngineSandbox Sandbox { get; }
 
     public IReadOnlyList<string> Wrap(string executable, params string[] arguments) =>
