@@ -135,7 +135,7 @@ internal sealed class SubmitScenario(BenchArguments arguments, string serverDll)
     private async Task<RoundResult> RunRoundAsync(WesClient client, int round, List<string> failures, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var (runIds, _) = await ThroughputScenario.SubmitAllAsync(client, arguments.Runs, arguments.Concurrency, cancellationToken);
+        var (runIds, _) = await ThroughputScenario.SubmitAllAsync(client, arguments.Runs, arguments.Concurrency, attachmentBytes: 0, cancellationToken);
         var submitted = Stopwatch.GetElapsedTime(started);
         var wanted = runIds.ToHashSet(StringComparer.Ordinal);
         Dictionary<string, string> states;

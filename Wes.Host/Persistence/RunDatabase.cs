@@ -70,7 +70,7 @@ public sealed class SqliteRunDatabase : IRunDatabase, IAsyncDisposable, IDisposa
             // Writers queue on the database lock for up to this long instead of failing with SQLITE_BUSY.
             DefaultTimeout = 30,
         }.ToString();
-        _writes = new SqliteGroupCommit(Open);
+        _writes = new SqliteGroupCommit(OpenForWrites);
     }
 
     public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
@@ -91,8 +91,17 @@ public sealed class SqliteRunDatabase : IRunDatabase, IAsyncDisposable, IDisposa
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
-        // A commit reaches the disk before it returns: an answered submission survives a power cut. FULL is the
-        // library's default today; set on every connection so no other build's default can weaken it.
+        return connection;
+    }
+
+    /// <summary>
+    /// A connection for the group commit's transactions: their commit reaches the disk before it returns, so an
+    /// answered write survives a power cut. FULL is the library's default today; it is set here so that no other
+    /// build's default can weaken it, and only here, so reads do not pay a statement for it on every open.
+    /// </summary>
+    private DbConnection OpenForWrites()
+    {
+        var connection = Open();
         using var synchronous = connection.CreateCommand();
         synchronous.CommandText = "PRAGMA synchronous=FULL";
         synchronous.ExecuteNonQuery();
