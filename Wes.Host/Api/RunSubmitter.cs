@@ -34,9 +34,11 @@ public sealed class RunSubmitter(
             return earlier;
         }
 
-        // Checked before anything is validated or written, and again under the insert's lock (see RunStore.InsertAsync).
+        // The queue limit is enforced under the insert's lock (RunStore.InsertBatchAsync), once per owner per batch of
+        // submissions. A submission with attachments is also refused here, before its files are written; one without
+        // writes nothing before that check, and counting a long queue for every request would cost more than it saves.
         var maxQueued = options.Value.Limits.MaxQueuedRunsPerUser;
-        if (await store.CountQueuedAsync(caller.User, cancellationToken) >= maxQueued)
+        if (submission.Attachments.Count > 0 && await store.IsQueueFullAsync(caller.User, maxQueued, cancellationToken))
         {
             throw QueueFull(caller, maxQueued);
         }

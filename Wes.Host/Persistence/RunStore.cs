@@ -35,6 +35,15 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
         QueryAsync((connection, ct) => connection.ExecuteScalarAsync<long>(new CommandDefinition(
             QueuedByOwnerSql(owner), new { owner }, cancellationToken: ct)), cancellationToken);
 
+    /// <summary>
+    /// Whether one owner (null: the runs submitted with authentication off) already has <paramref name="maxQueued"/>
+    /// QUEUED runs. It reads at most that many index entries, however long the queue.
+    /// </summary>
+    public async Task<bool> IsQueueFullAsync(string? owner, int maxQueued, CancellationToken cancellationToken) =>
+        await QueryAsync((connection, ct) => connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE {(owner is null ? "owner IS NULL" : "owner = @owner")} AND state = 'QUEUED' LIMIT @maxQueued) AS queued",
+            new { owner, maxQueued }, cancellationToken: ct)), cancellationToken) >= maxQueued;
+
     /// <summary>Whether the run exists, and whom it belongs to.</summary>
     public Task<RunOwnership?> GetOwnershipAsync(string runId, CancellationToken cancellationToken) =>
         QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<RunOwnership>(new CommandDefinition(
