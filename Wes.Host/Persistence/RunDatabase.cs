@@ -31,6 +31,12 @@ public interface IRunDatabase
     /// </summary>
     Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Runs one autocommitted write synchronously on the calling thread, ahead of any writes queued for a group commit
+    /// (the lease keeper's renewals: they must not wait behind a stream of other writes, nor for the thread pool).
+    /// </summary>
+    T WriteNow<T>(Func<DbConnection, T> write, TimeSpan timeout);
+
     /// <summary>UPDATE that moves the oldest claimable QUEUED run to INITIALIZING and returns it.</summary>
     string ClaimNextSql(string returningColumns);
 
@@ -75,6 +81,10 @@ public sealed class SqliteRunDatabase : IRunDatabase, IAsyncDisposable, IDisposa
 
     public Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         _writes.WriteAsync(work, cancellationToken);
+
+    public T WriteNow<T>(Func<DbConnection, T> write, TimeSpan timeout) => _writes.WriteNow(write, timeout);
+
+    internal SqliteGroupCommit Writes => _writes;
 
     public ValueTask DisposeAsync() => _writes.DisposeAsync();
 
@@ -140,13 +150,20 @@ public sealed class PostgresRunDatabase(NpgsqlDataSource dataSource) : IRunDatab
 
     public DbConnection Open() => dataSource.OpenConnection();
 
+    public T WriteNow<T>(Func<DbConnection, T> write, TimeSpan timeout)
+    {
+        using var connection = Open();
+        return write(connection);
+    }
+
     // PostgreSQL commits concurrent transactions with one WAL flush by itself; each write keeps its own transaction.
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         var result = await work(connection, transaction, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        // Not cancellable: a COMMIT the server may already have applied must not be reported to the caller as undone.
+        await transaction.CommitAsync(CancellationToken.None);
         return result;
     }
 

@@ -42,11 +42,26 @@ public sealed partial class RunStore
                 await connection.ExecuteAsync(new CommandDefinition($"PRAGMA cache_size = {ImportCacheKibibytes}", transaction: transaction, cancellationToken: ct));
             }
 
-            await InsertRowsAsync(connection, transaction, "runs", ImportRunColumns, runs, RunValues, ct);
-            await InsertRowsAsync(connection, transaction, "run_state_history", ImportHistoryColumns, history, HistoryValues, ct);
-            if (cacheSize is not null)
+            try
             {
-                await connection.ExecuteAsync(new CommandDefinition($"PRAGMA cache_size = {cacheSize}", transaction: transaction, cancellationToken: ct));
+                await InsertRowsAsync(connection, transaction, "runs", ImportRunColumns, runs, RunValues, ct);
+                await InsertRowsAsync(connection, transaction, "run_state_history", ImportHistoryColumns, history, HistoryValues, ct);
+            }
+            finally
+            {
+                // Also after a failure: the pooled connection goes on to serve other writes. Best effort, so that a
+                // transaction SQLite already rolled back does not hide the error that ended it.
+                if (cacheSize is not null)
+                {
+                    try
+                    {
+                        await connection.ExecuteAsync(new CommandDefinition($"PRAGMA cache_size = {cacheSize}", cancellationToken: CancellationToken.None));
+                    }
+                    catch (Exception ex) when (ex is DbException or InvalidOperationException)
+                    {
+                        // The connection keeps the larger cache; it only costs memory.
+                    }
+                }
             }
 
             return runs.Count;

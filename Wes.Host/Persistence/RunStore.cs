@@ -217,11 +217,11 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
     /// </summary>
     public IReadOnlyDictionary<string, RunState> RenewLeases(string owner, IReadOnlyCollection<string> runIds, TimeSpan lease, TimeSpan timeout)
     {
-        using var connection = database.Open();
-        var rows = connection.Query<(string RunId, string State)>(new CommandDefinition(
-            $"UPDATE runs SET lease_expires_at = @leaseUntil WHERE lease_owner = @owner AND {database.RunIdInListSql} RETURNING run_id, state",
-            new { owner, runIds = runIds.ToArray(), leaseUntil = Now + (long)lease.TotalMilliseconds }, commandTimeout: Math.Max(1, (int)timeout.TotalSeconds)));
-        return rows.ToDictionary(row => row.RunId, row => RunStateNames.ParseWes(row.State), StringComparer.Ordinal);
+        // Ahead of the group commit's queue: a steady stream of other writes must not keep the lease from renewing.
+        return database.WriteNow(connection => connection.Query<(string RunId, string State)>(new CommandDefinition(
+                $"UPDATE runs SET lease_expires_at = @leaseUntil WHERE lease_owner = @owner AND {database.RunIdInListSql} RETURNING run_id, state",
+                new { owner, runIds = runIds.ToArray(), leaseUntil = Now + (long)lease.TotalMilliseconds }, commandTimeout: Math.Max(1, (int)timeout.TotalSeconds)))
+            .ToDictionary(row => row.RunId, row => RunStateNames.ParseWes(row.State), StringComparer.Ordinal), timeout);
     }
 
     /// <summary>Runs held by an executor whose lease has run out, or by one <paramref name="isDeadOwner"/> knows is gone.</summary>
@@ -285,28 +285,28 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
             new { runId, taskId }, cancellationToken: ct)), cancellationToken);
 
     public Task<string> GetOrCreateSettingAsync(string key, Func<string> create, CancellationToken cancellationToken) =>
-        QueryAsync(async (connection, ct) =>
+        InTransactionAsync(async (connection, transaction, ct) =>
         {
             // Insert-if-absent first, so two processes starting together agree on one value.
             await connection.ExecuteAsync(new CommandDefinition(
                 "INSERT INTO server_settings (key, value) VALUES (@key, @value) ON CONFLICT (key) DO NOTHING",
-                new { key, value = create() }, cancellationToken: ct));
+                new { key, value = create() }, transaction, cancellationToken: ct));
             return await connection.QuerySingleAsync<string>(new CommandDefinition(
-                "SELECT value FROM server_settings WHERE key = @key", new { key }, cancellationToken: ct));
+                "SELECT value FROM server_settings WHERE key = @key", new { key }, transaction, cancellationToken: ct));
         }, cancellationToken);
 
     /// <summary>Records that an executor process is alive, with how busy it is.</summary>
     public Task BeatExecutorAsync(ExecutorRecord executor, CancellationToken cancellationToken) =>
-        QueryAsync((connection, ct) => connection.ExecuteAsync(new CommandDefinition(
+        InTransactionAsync((connection, transaction, ct) => connection.ExecuteAsync(new CommandDefinition(
             """
             INSERT INTO executors (id, host, pid, workers, running, started_at, last_seen_at)
             VALUES (@Id, @Host, @Pid, @Workers, @Running, @StartedAt, @LastSeenAt)
             ON CONFLICT (id) DO UPDATE SET running = excluded.running, last_seen_at = excluded.last_seen_at
-            """, executor, cancellationToken: ct)), cancellationToken);
+            """, executor, transaction, cancellationToken: ct)), cancellationToken);
 
     public Task RemoveExecutorAsync(string id, CancellationToken cancellationToken) =>
-        QueryAsync((connection, ct) => connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM executors WHERE id = @id", new { id }, cancellationToken: ct)), cancellationToken);
+        InTransactionAsync((connection, transaction, ct) => connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM executors WHERE id = @id", new { id }, transaction, cancellationToken: ct)), cancellationToken);
 
     /// <summary>Executors heard from since <paramref name="sinceEpochMs"/>.</summary>
     public Task<IReadOnlyList<ExecutorRecord>> ListExecutorsAsync(long sinceEpochMs, CancellationToken cancellationToken) =>

@@ -133,6 +133,39 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
         Assert.All(await Task.WhenAll(writes), count => Assert.Equal(1, count));
     }
 
+    [Fact]
+    public async Task AWriteAheadOfTheQueue_GoesBeforeWritesAlreadyWaiting()
+    {
+        var order = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = _database.WriteAsync(async (_, _, _) =>
+        {
+            holding.SetResult();
+            await release.Task;
+            return 0;
+        }, CancellationToken.None);
+        await holding.Task;
+        var queued = _database.WriteAsync(async (c, t, ct) =>
+        {
+            order.Enqueue("queued");
+            return await InsertAsync(c, t, "queued", ct);
+        }, CancellationToken.None);
+
+        // The lease keeper's way in: its own thread, waiting for the batch in progress and nothing else.
+        var ahead = Task.Factory.StartNew(() => _database.WriteNow(connection =>
+        {
+            order.Enqueue("ahead");
+            return connection.Execute("INSERT INTO items (name) VALUES ('ahead')");
+        }, TimeSpan.FromSeconds(30)), TaskCreationOptions.LongRunning);
+        await ProcessTable.WaitUntilAsync(() => _database.Writes.WaitingAhead == 1, TimeSpan.FromSeconds(10), "the write ahead of the queue to wait for the gate");
+        release.SetResult();
+
+        await Task.WhenAll(holder, queued, ahead);
+        Assert.Equal(["ahead", "queued"], order.ToArray());
+        Assert.Equal(["ahead", "queued"], await NamesAsync());
+    }
+
     /// <summary>Queues the writes <paramref name="queue"/> makes while the loop is held by another write, so they form one batch.</summary>
     private async Task<(Task<T> A, Task<T> B, Task<T> C)> WithHeldLoopAsync<T>(Func<(Task<T>, Task<T>, Task<T>)> queue)
     {
