@@ -20,7 +20,7 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0
 #   docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined
 # (or run with -e WES_SANDBOX=off, leaving the container as the only fence around the workflows).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends cwltool toil snakemake nodejs bubblewrap \
+    && apt-get install -y --no-install-recommends cwltool toil snakemake nodejs bubblewrap curl \
     && rm -rf /var/lib/apt/lists/*
 
 # Inside a container the server must listen on 0.0.0.0 to be reachable through a published port; outside one it
@@ -38,6 +38,11 @@ RUN mkdir -p /data && chown "$APP_UID:$APP_UID" /data
 VOLUME /data
 EXPOSE 5000
 USER $APP_UID
+
+# Ready means: database reachable and migrated, an engine available, the executor pool alive. The start period
+# covers the engines' version probe on a first start.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD curl -fsS http://localhost:5000/health/ready || exit 1
 
 # SIGTERM (docker stop) hands runs in flight back to the queue after WES_SHUTDOWN_GRACE seconds; give the
 # container that long plus a few seconds (docker run --stop-timeout 30).

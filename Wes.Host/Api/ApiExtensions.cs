@@ -29,7 +29,7 @@ public static class ApiExtensions
         services.AddSingleton<RunViews>();
         services.AddSingleton<PageTokens>();
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerSecurityDocument>());
-        return services;
+        return services.AddWesHealth();
     }
 
     public static WebApplication MapWesApi(this WebApplication app)
@@ -54,6 +54,7 @@ public static class ApiExtensions
             }
         }
 
+        app.MapWesHealth();
         app.MapOpenApi();
         app.MapScalarApiReference();
         app.MapGet("/", () => TypedResults.Redirect("/scalar")).ExcludeFromDescription();

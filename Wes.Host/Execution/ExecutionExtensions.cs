@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
@@ -54,6 +55,7 @@ public static class ExecutionExtensions
     /// <summary>The executor pool that claims and runs queued runs, with its reconciler and wake-up listener.</summary>
     public static IServiceCollection AddWesExecutorPool(this IServiceCollection services)
     {
+        services.TryAddSingleton<ExecutorPulse>();
         services.AddSingleton<LeaseKeeper>();
         services.AddSingleton<RunExecutor>();
         services.AddSingleton<RunRetryPolicy>();

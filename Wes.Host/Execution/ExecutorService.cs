@@ -11,7 +11,7 @@ namespace Wes.Execution;
 public sealed class ExecutorService(
     RunExecutor executor, Reconciler reconciler, RunSignal signal, RunCancellations cancellations,
     Engines.EngineCatalog catalog, Persistence.RunStore store, Persistence.RunEvents events, ExecutorIdentity identity,
-    TimeProvider clock, IOptions<WesOptions> options, ILogger<ExecutorService> logger) : BackgroundService
+    ExecutorPulse pulse, TimeProvider clock, IOptions<WesOptions> options, ILogger<ExecutorService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -125,6 +125,7 @@ public sealed class ExecutorService(
         {
             do
             {
+                pulse.Beat();
                 record.Running = cancellations.Count;
                 record.LastSeenAt = clock.GetUtcNow().ToUnixTimeMilliseconds();
                 await BestEffortAsync(() => store.BeatExecutorAsync(record, stoppingToken), "Executor heartbeat");

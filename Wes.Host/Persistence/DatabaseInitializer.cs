@@ -71,22 +71,42 @@ public sealed class DatabaseInitializer(
     /// </summary>
     private async Task<bool> AllAppliedAsync(Type contextType, CancellationToken cancellationToken)
     {
-        var known = typeof(DatabaseInitializer).Assembly.GetTypes()
-            .Where(type => type.GetCustomAttribute<DbContextAttribute>()?.ContextType == contextType)
-            .Select(type => type.GetCustomAttribute<MigrationAttribute>()?.Id)
-            .OfType<string>()
-            .ToList();
         try
         {
-            await using var connection = await database.OpenAsync(cancellationToken);
-            var applied = (await connection.QueryAsync<string>(new CommandDefinition(
-                "SELECT \"MigrationId\" FROM \"__EFMigrationsHistory\"", cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
-            return known.Count > 0 && known.All(applied.Contains);
+            return (await PendingMigrationsAsync(contextType, cancellationToken)).Count == 0;
         }
         catch (DbException)
         {
             return false;
         }
+    }
+
+    /// <summary>The migrations this build knows that the database has not applied (all of them before the first).</summary>
+    /// <exception cref="DbException">The database cannot be reached.</exception>
+    public Task<IReadOnlyList<string>> PendingMigrationsAsync(CancellationToken cancellationToken) =>
+        PendingMigrationsAsync(database.Kind == DatabaseKind.Sqlite ? typeof(SqliteWesDbContext) : typeof(PostgresWesDbContext), cancellationToken);
+
+    private async Task<IReadOnlyList<string>> PendingMigrationsAsync(Type contextType, CancellationToken cancellationToken)
+    {
+        var known = typeof(DatabaseInitializer).Assembly.GetTypes()
+            .Where(type => type.GetCustomAttribute<DbContextAttribute>()?.ContextType == contextType)
+            .Select(type => type.GetCustomAttribute<MigrationAttribute>()?.Id)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        await using var connection = await database.OpenAsync(cancellationToken);
+        var history = await connection.ExecuteScalarAsync<long>(new CommandDefinition(database.Kind == DatabaseKind.Sqlite
+            ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsHistory'"
+            : "SELECT COUNT(*) FROM pg_catalog.pg_tables WHERE tablename = '__EFMigrationsHistory' AND schemaname = current_schema()",
+            cancellationToken: cancellationToken));
+        if (history == 0)
+        {
+            return known;
+        }
+
+        var applied = (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT \"MigrationId\" FROM \"__EFMigrationsHistory\"", cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+        return known.Where(id => !applied.Contains(id)).ToList();
     }
 }
 
