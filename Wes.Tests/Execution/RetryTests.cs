@@ -86,8 +86,12 @@ public sealed class RetryTests
         using var client = factory.CreateWesClient();
         var runId = await client.SubmitAsync(new RunRequestBuilder().WithTags("""{"wes.mock.fail_attempts": "1"}"""));
 
-        await client.WaitForStateAsync(runId, state => state == "QUEUED" && factory.Service<RunStore>().GetAsync(runId, CancellationToken.None).Result!.Attempt == 1);
-        var queued = await factory.Service<RunStore>().GetAsync(runId, CancellationToken.None);
+        // State and attempt from one read of the row: a QUEUED seen before the first claim, paired with the attempt
+        // counted by that claim, would describe a run that is in fact running.
+        var store = factory.Service<RunStore>();
+        Wes.Runs.Run? queued = null;
+        await ProcessTable.WaitUntilAsync(async () => (queued = await store.GetAsync(runId, CancellationToken.None)) is { State: "QUEUED", Attempt: 1 },
+            TimeSpan.FromSeconds(30), "the failed first attempt to be queued again");
 
         // Half an hour at least (the fixed half of the jittered back-off): no executor may claim it before then.
         Assert.True(queued!.NotBefore >= DateTimeOffset.UtcNow.AddMinutes(29).ToUnixTimeMilliseconds());
