@@ -62,6 +62,17 @@ public static class HostCommands
                 var initializer = host.Services.GetRequiredService<DatabaseInitializer>();
                 await initializer.MigrateAsync(CancellationToken.None);
                 await initializer.RebuildStateCountsAsync(CancellationToken.None);
+                // The console logger writes from a queue of its own: disposing the host flushes it, so the last lines
+                // (the counts that were wrong) are not lost when the process exits.
+                if (host is IAsyncDisposable disposable)
+                {
+                    await disposable.DisposeAsync();
+                }
+                else
+                {
+                    host.Dispose();
+                }
+
                 return 0;
             default:
                 await Console.Error.WriteLineAsync($"Unknown command '{command}'. {Usage}");
