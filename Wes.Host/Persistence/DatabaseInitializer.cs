@@ -69,6 +69,8 @@ public sealed class DatabaseInitializer(
     /// nothing to do, and answering that through EF (building its model and migrator) is most of a start-up's CPU.
     /// Anything unexpected (no history table yet, another database) leaves the answer to EF.
     /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Type, IReadOnlyList<string>> _knownMigrations = new();
+
     private async Task<bool> AllAppliedAsync(Type contextType, CancellationToken cancellationToken)
     {
         try
@@ -88,12 +90,13 @@ public sealed class DatabaseInitializer(
 
     private async Task<IReadOnlyList<string>> PendingMigrationsAsync(Type contextType, CancellationToken cancellationToken)
     {
-        var known = typeof(DatabaseInitializer).Assembly.GetTypes()
-            .Where(type => type.GetCustomAttribute<DbContextAttribute>()?.ContextType == contextType)
-            .Select(type => type.GetCustomAttribute<MigrationAttribute>()?.Id)
+        // Read from the assembly once: readiness asks on every probe.
+        var known = _knownMigrations.GetOrAdd(contextType, type => typeof(DatabaseInitializer).Assembly.GetTypes()
+            .Where(migration => migration.GetCustomAttribute<DbContextAttribute>()?.ContextType == type)
+            .Select(migration => migration.GetCustomAttribute<MigrationAttribute>()?.Id)
             .OfType<string>()
             .Order(StringComparer.Ordinal)
-            .ToList();
+            .ToList());
         await using var connection = await database.OpenAsync(cancellationToken);
         var history = await connection.ExecuteScalarAsync<long>(new CommandDefinition(database.Kind == DatabaseKind.Sqlite
             ? "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsHistory'"

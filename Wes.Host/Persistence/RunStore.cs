@@ -41,7 +41,7 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
     /// </summary>
     public async Task<bool> IsQueueFullAsync(string? owner, int maxQueued, CancellationToken cancellationToken) =>
         await QueryAsync((connection, ct) => connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE {(owner is null ? "owner IS NULL" : "owner = @owner")} AND state = 'QUEUED' LIMIT @maxQueued) AS queued",
+            $"SELECT COUNT(*) FROM (SELECT 1 FROM runs WHERE {OwnerIs(owner)} AND state = 'QUEUED' LIMIT @maxQueued) AS queued",
             new { owner, maxQueued }, cancellationToken: ct)), cancellationToken) >= maxQueued;
 
     /// <summary>Whether the run exists, and whom it belongs to.</summary>
@@ -61,8 +61,10 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
         return existing;
     }
 
-    private static string QueuedByOwnerSql(string? owner) =>
-        $"SELECT COUNT(*) FROM runs WHERE {(owner is null ? "owner IS NULL" : "owner = @owner")} AND state = 'QUEUED'";
+    private static string QueuedByOwnerSql(string? owner) => $"SELECT COUNT(*) FROM runs WHERE {OwnerIs(owner)} AND state = 'QUEUED'";
+
+    /// <summary>SQL condition: the run belongs to @owner (null: the runs submitted with authentication off).</summary>
+    private static string OwnerIs(string? owner) => owner is null ? "owner IS NULL" : "owner = @owner";
 
     public Task<Run?> GetAsync(string runId, CancellationToken cancellationToken) =>
         QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<Run>(new CommandDefinition(

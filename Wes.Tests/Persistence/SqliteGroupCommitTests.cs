@@ -137,15 +137,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     public async Task AWriteAheadOfTheQueue_GoesBeforeWritesAlreadyWaiting()
     {
         var order = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holder = _database.WriteAsync(async (_, _, _) =>
-        {
-            holding.SetResult();
-            await release.Task;
-            return 0;
-        }, CancellationToken.None);
-        await holding.Task;
+        var (holder, release) = await HoldLoopAsync();
         var queued = _database.WriteAsync(async (c, t, ct) =>
         {
             order.Enqueue("queued");
@@ -169,6 +161,16 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
     /// <summary>Queues the writes <paramref name="queue"/> makes while the loop is held by another write, so they form one batch.</summary>
     private async Task<(Task<T> A, Task<T> B, Task<T> C)> WithHeldLoopAsync<T>(Func<(Task<T>, Task<T>, Task<T>)> queue)
     {
+        var (holder, release) = await HoldLoopAsync();
+        var writes = queue();
+        release.SetResult();
+        await holder;
+        return writes;
+    }
+
+    /// <summary>A write that keeps the loop busy, inside its batch, until <c>Release</c> is set.</summary>
+    private async Task<(Task<int> Holder, TaskCompletionSource Release)> HoldLoopAsync()
+    {
         var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var holder = _database.WriteAsync(async (_, _, _) =>
@@ -178,10 +180,7 @@ public sealed class SqliteGroupCommitTests : IAsyncLifetime
             return 0;
         }, CancellationToken.None);
         await holding.Task;
-        var writes = queue();
-        release.SetResult();
-        await holder;
-        return writes;
+        return (holder, release);
     }
 
     private static async Task<DbTransaction> InsertAsync(DbConnection connection, DbTransaction transaction, string name, CancellationToken ct)
