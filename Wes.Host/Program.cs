@@ -2,18 +2,20 @@ using Wes;
 using Wes.Api;
 using Wes.Configuration;
 using Wes.Execution;
+using Wes.Observability;
 using Wes.Persistence;
 using Wes.Security;
 
 // Wes.Host            serve the WES API and execute runs (default)
 // Wes.Host api        serve the API only; executors elsewhere run the work
-// Wes.Host executor   execute runs only, with no HTTP port
+// Wes.Host executor   execute runs only, with no HTTP port (but /metrics with WES_METRICS_URLS)
 // Wes.Host migrate    apply the database migrations and exit
 var (command, hostArgs) = HostCommands.Parse(args);
 if (command == HostCommands.Executor)
 {
     var worker = Host.CreateApplicationBuilder(hostArgs);
     worker.AddWesConfiguration();
+    worker.AddWesObservability();
     worker.Services.AddWesPersistence().AddWesEngines().AddWesExecutorPool();
     return await HostCommands.RunAsync(worker.Build(), command);
 }
@@ -21,6 +23,7 @@ if (command == HostCommands.Executor)
 var builder = WebApplication.CreateBuilder(hostArgs);
 builder.AddWesConfiguration(apiOnly: command == HostCommands.Api);
 builder.Services.AddWesPersistence().AddWesEngines().AddWesApi().AddWesSecurity();
+builder.AddWesObservability();
 if (command != HostCommands.Api)
 {
     builder.Services.AddWesExecutorPool();
@@ -28,6 +31,7 @@ if (command != HostCommands.Api)
 
 var app = builder.Build();
 app.UseWesErrors();
+app.UseWesMetrics();
 app.UseWesSecurity();
 app.MapWesApi();
 return await HostCommands.RunAsync(app, command);

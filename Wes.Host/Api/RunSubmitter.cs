@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Wes.Configuration;
 using Wes.Execution;
 using Wes.Execution.Engines;
+using Wes.Observability;
 using Wes.Persistence;
 using Wes.Providers;
 using Wes.Runs;
@@ -19,7 +20,7 @@ namespace Wes.Api;
 /// </summary>
 public sealed class RunSubmitter(
     RunStore store, SubmissionBatcher batcher, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, IValidator<RunSubmission> validator,
-    IOptions<WesOptions> options, TimeProvider clock)
+    IOptions<WesOptions> options, TimeProvider clock, ILogger<RunSubmitter> logger)
 {
     private readonly IExecutionProvider _provider = ExecutionProviders.Default(providers, options.Value);
 
@@ -104,6 +105,11 @@ public sealed class RunSubmitter(
                 ? await EarlierRunAsync(key!, cancellationToken) ?? throw new ApiException(StatusCodes.Status409Conflict,
                     $"Another request with this {IdempotencyKeys.Header} was being stored at the same time; retry.")
                 : throw QueueFull(caller, maxQueued);
+        }
+
+        using (RunLogScope.Begin(logger, run, out _))
+        {
+            logger.LogInformation("Run {RunId} submitted by {Actor}", runId, caller.Actor);
         }
 
         return runId;

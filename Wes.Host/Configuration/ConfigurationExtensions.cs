@@ -32,6 +32,9 @@ public static class ConfigurationExtensions
         ["WES_SANDBOX_USER"] = "Sandbox:User",
         ["WES_SANDBOX_NETWORK"] = "Sandbox:Network",
         ["WES_SANDBOX_BWRAP"] = "Sandbox:BwrapPath",
+        ["WES_METRICS_URLS"] = "Metrics:Urls",
+        ["WES_METRICS_REQUIRE_AUTH"] = "Metrics:RequireAuth",
+        ["WES_LOG_FORMAT"] = "LogFormat",
     };
 
     /// <summary>
@@ -68,6 +71,7 @@ public static class ConfigurationExtensions
         }
 
         builder.Configuration.AddInMemoryCollection(aliased);
+        LoggingSetup.AddWesLogging(builder);
 
         builder.Services.AddOptions<WesOptions>().Bind(builder.Configuration.GetSection(WesOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WesOptions>, WesOptionsValidator>();

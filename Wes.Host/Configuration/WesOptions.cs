@@ -94,6 +94,12 @@ public sealed class WesOptions
     /// <summary>Removal of the folders that crashed submissions leave in the runs folder.</summary>
     public Execution.JanitorOptions Janitor { get; set; } = new();
 
+    /// <summary>Console log format: simple (the default) or json (WES_LOG_FORMAT).</summary>
+    public string LogFormat { get; set; } = LoggingSetup.Simple;
+
+    /// <summary>Where /metrics is served and whether it needs a token.</summary>
+    public Observability.MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>How engines are confined: bubblewrap, their user, their network.</summary>
     public Execution.Sandbox.SandboxOptions Sandbox { get; set; } = new();
 }

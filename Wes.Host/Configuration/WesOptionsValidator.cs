@@ -55,6 +55,9 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         Check(string.IsNullOrWhiteSpace(options.ServiceInfo.AuthInstructionsUrl) || IsHttpUrl(options.ServiceInfo.AuthInstructionsUrl),
             "Wes:ServiceInfo:AuthInstructionsUrl", "must be an absolute http(s) URL", options.ServiceInfo.AuthInstructionsUrl);
 
+        Check(LoggingSetup.Formats.Contains(options.LogFormat.Trim(), StringComparer.OrdinalIgnoreCase),
+            "WES_LOG_FORMAT (Wes:LogFormat)", $"must be one of {string.Join(", ", LoggingSetup.Formats)}", options.LogFormat);
+        Observability.MetricsOptions.Check(options.Metrics, problems);
         Security.SecuritySettingsRules.Check(options, problems);
         Execution.Sandbox.SandboxSettingsRules.Check(options.Sandbox, problems);
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
 using Wes.Execution.Engines;
+using Wes.Observability;
 using Wes.Persistence;
 using Wes.Providers;
 using Wes.Runs;
@@ -38,12 +39,15 @@ public sealed class RunExecutor(
             return false;
         }
 
+        // Every line logged about this run, by the providers and engines too, carries its RunId, State and Engine.
+        using var logScope = RunLogScope.Begin(logger, run, out var scope);
+        logger.LogInformation("Run {RunId} claimed for attempt {Attempt}", run.RunId, run.Attempt);
         var stopSwitch = cancellations.Register(run.RunId);
         try
         {
             using (leases.Hold(run.RunId, stopSwitch))
             {
-                await ExecuteClaimedAsync(run, stopSwitch, stopping);
+                await ExecuteClaimedAsync(run, scope, stopSwitch, stopping);
             }
         }
         finally
@@ -54,7 +58,7 @@ public sealed class RunExecutor(
         return true;
     }
 
-    private async Task ExecuteClaimedAsync(Run run, RunStopSwitch stopSwitch, CancellationToken stopping)
+    private async Task ExecuteClaimedAsync(Run run, RunLogScope scope, RunStopSwitch stopSwitch, CancellationToken stopping)
     {
         var workspace = new RunWorkspace(options.Value.RunsDir, run.RunId);
         try
@@ -92,7 +96,7 @@ public sealed class RunExecutor(
             var handle = await provider.StartAsync(request, work, CancellationToken.None);
             if (await RecordStartAsync(run, handle, commandJson, stopSwitch, stopping))
             {
-                state = RunState.Running;
+                state = scope.State = RunState.Running;
             }
 
             // 4. Follow to the end: the provider returns only once the work and everything it started are gone.
@@ -122,7 +126,11 @@ public sealed class RunExecutor(
 
         // 5. Record once: tasks first, then the one conditional state change that reports the outcome.
         await RecordTasksAsync(run, request, provider, result, commandJson);
-        await RecordOutcomeAsync(run, state, result, stopSwitch.Reason, stopping);
+        if (await RecordOutcomeAsync(run, state, result, stopSwitch.Reason, stopping) is { } recorded)
+        {
+            scope.State = recorded;
+            logger.LogInformation("Run {RunId} recorded {State}", run.RunId, recorded.ToWes());
+        }
     }
 
     /// <summary>INITIALIZING -> RUNNING with the work's handle; false (and the switch thrown) when the run is no longer ours to run.</summary>
@@ -144,13 +152,14 @@ public sealed class RunExecutor(
         return false;
     }
 
-    private async Task RecordOutcomeAsync(Run run, RunState state, ExecutionResult result, StopReason stopReason, CancellationToken stopping)
+    /// <summary>Records how the execution ended; answers the state recorded, or null when the run was no longer ours.</summary>
+    private async Task<RunState?> RecordOutcomeAsync(Run run, RunState state, ExecutionResult result, StopReason stopReason, CancellationToken stopping)
     {
         var decision = RunDecisions.AfterExecution(result.Outcome, stopReason, result.ExitCode, outcome => retryPolicy.NextDelay(run, outcome));
         if (!decision.Record)
         {
             logger.LogWarning("Run {RunId}: lease lost; the engine was stopped and the run left to its new owner", run.RunId);
-            return;
+            return null;
         }
 
         var changes = decision switch
@@ -173,11 +182,14 @@ public sealed class RunExecutor(
 
         // A stopped engine after a cancel is recorded from CANCELING, where the cancel put the run.
         var from = decision.To == RunState.Canceled ? RunState.Canceling : state;
-        if (await FinishAsync(run, from, decision.To, changes, decision.Reason, stopping) && decision.RetryAfter is { } wait)
+        var recorded = await FinishAsync(run, from, decision.To, changes, decision.Reason, stopping);
+        if (recorded == RunState.Queued && decision.RetryAfter is { } wait)
         {
             // Wake a worker here when the back-off ends; executors elsewhere find it at their next poll.
             _ = Task.Delay(wait, clock, CancellationToken.None).ContinueWith(_ => signal.Notify(), TaskScheduler.Default);
         }
+
+        return recorded;
     }
 
     private TransitionChanges RetryChanges(Run run, ExecutionResult result, TimeSpan delay)
@@ -197,22 +209,24 @@ public sealed class RunExecutor(
     /// Ends the run from the state we left it in. If a cancel moved it to CANCELING meanwhile, the engine is already
     /// gone, so the run becomes CANCELED: a late engine exit never overwrites a cancel.
     /// </summary>
-    private async Task<bool> FinishAsync(Run run, RunState from, RunState to, TransitionChanges changes, string reason, CancellationToken stopping)
+    private async Task<RunState?> FinishAsync(Run run, RunState from, RunState to, TransitionChanges changes, string reason, CancellationToken stopping)
     {
         if (await DurablyAsync(run.RunId, $"record {to.ToWes()}", ct => WriteAsync(run.RunId, from, to, changes, reason, ct), stopping) == TransitionOutcome.Changed)
         {
-            return true;
+            return to;
         }
 
         var current = await DurablyAsync(run.RunId, "read the state", ct => store.GetStateAsync(run.RunId, ct), stopping);
         if (current == RunState.Canceling && from != RunState.Canceling)
         {
             return await DurablyAsync(run.RunId, "record CANCELED", ct => WriteAsync(run.RunId, RunState.Canceling, RunState.Canceled,
-                new TransitionChanges { ExitCode = changes.ExitCode }, $"canceled ({reason} after the cancel request)", ct), stopping) == TransitionOutcome.Changed;
+                new TransitionChanges { ExitCode = changes.ExitCode }, $"canceled ({reason} after the cancel request)", ct), stopping) == TransitionOutcome.Changed
+                ? RunState.Canceled
+                : null;
         }
 
         logger.LogWarning("Run {RunId}: could not record {To}; it is {Current} and no longer ours", run.RunId, to.ToWes(), current?.ToWes());
-        return false;
+        return null;
     }
 
     /// <summary>The one path of every executor write about a run: fenced, so it happens only while this executor holds the lease.</summary>

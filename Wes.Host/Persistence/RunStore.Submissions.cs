@@ -63,13 +63,17 @@ public sealed partial class RunStore
         }, cancellationToken);
 
         // Committed: whoever in this process executes runs hears of them now (others through NOTIFY or their poll).
+        var inserted = 0;
         for (var i = 0; i < items.Count; i++)
         {
             if (outcomes[i] == InsertOutcome.Inserted)
             {
+                inserted++;
                 events.OnQueued(items[i].Run.RunId);
             }
         }
+
+        events.OnSubmitted(inserted);
 
         return outcomes;
     }

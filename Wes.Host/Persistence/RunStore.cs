@@ -146,11 +146,15 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
             throw new InvalidOperationException($"The transition {from.ToWes()} -> {to.ToWes()} is not in the transition table.");
         }
 
+        // The start's QUEUED time comes back with the change, so the pickup latency costs no read of its own.
+        var queuedAtSql = to == RunState.Running
+            ? "(SELECT MAX(h.at) FROM run_state_history h WHERE h.run_id = runs.run_id AND h.to_state = 'QUEUED')"
+            : "NULL";
         return AnnounceAsync(InTransactionAsync(async (connection, transaction, ct) =>
         {
             var now = Now;
             var release = changes.ReleaseLease || to.IsTerminal() || to == RunState.Queued;
-            var affected = await connection.ExecuteAsync(new CommandDefinition(
+            var changed = await connection.QuerySingleOrDefaultAsync<TransitionedRun>(new CommandDefinition(
                 $"""
                 UPDATE runs SET state = @to, updated_at = @now,
                     ended_at = CASE WHEN @terminal THEN @now ELSE ended_at END,
@@ -168,6 +172,7 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
                 WHERE run_id = @runId AND state = @from
                   AND (@RequireLeaseOwner IS NULL OR lease_owner = @RequireLeaseOwner)
                   AND (@RequireLeaseExpiresAt IS NULL OR lease_expires_at = @RequireLeaseExpiresAt)
+                RETURNING engine, started_at, {queuedAtSql} AS queued_at
                 """,
                 new
                 {
@@ -176,10 +181,12 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
                     changes.EnginePid, changes.ProviderHandle, changes.ErrorMessage, changes.RequireLeaseOwner, changes.RequireLeaseExpiresAt,
                     changes.UncountAttempt, changes.NotBefore,
                 }, transaction, cancellationToken: ct));
-            if (affected == 0)
+            if (changed is null)
             {
-                return TransitionOutcome.Conflict;
+                return (TransitionOutcome.Conflict, changed);
             }
+
+            changed.At = now;
 
             await InsertHistoryAsync(connection, transaction, runId, from, to, actor, reason, now, ct);
             if (to == RunState.Queued)
@@ -191,24 +198,46 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
                 await database.NotifyAsync(connection, transaction, NotifyChannels.Cancel, runId, ct);
             }
 
-            return TransitionOutcome.Changed;
+            return (TransitionOutcome.Changed, changed);
         }, cancellationToken), runId, to);
     }
 
-    /// <summary>A state change, and once it has committed, the notice this process's executor must act on.</summary>
-    private async Task<TransitionOutcome> AnnounceAsync(Task<TransitionOutcome> change, string runId, RunState to)
+    /// <summary>A state change, and once it has committed, the notice this process's executor (and its metrics) must act on.</summary>
+    private async Task<TransitionOutcome> AnnounceAsync(Task<(TransitionOutcome, TransitionedRun?)> change, string runId, RunState to)
     {
-        var outcome = await change;
-        if (outcome == TransitionOutcome.Changed && to == RunState.Queued)
+        var (outcome, run) = await change;
+        if (outcome != TransitionOutcome.Changed || run is null)
+        {
+            return outcome;
+        }
+
+        if (to == RunState.Queued)
         {
             events.OnQueued(runId);
         }
-        else if (outcome == TransitionOutcome.Changed && to == RunState.Canceling)
+        else if (to == RunState.Canceling)
         {
             events.OnCancelRequested(runId);
         }
+        else if (to == RunState.Running)
+        {
+            events.OnStarted(new RunStarted(runId, run.Engine, run.QueuedAt, run.At));
+        }
+        else if (to.IsTerminal())
+        {
+            events.OnFinished(new RunFinished(runId, to, run.Engine, run.StartedAt, run.At));
+        }
 
         return outcome;
+    }
+
+    /// <summary>What a state change returns of the run: enough to tell the metrics what happened.</summary>
+    private sealed class TransitionedRun
+    {
+        public string Engine { get; set; } = "";
+        public long? StartedAt { get; set; }
+        public long? QueuedAt { get; set; }
+        public long At { get; set; }
     }
 
     /// <summary>
