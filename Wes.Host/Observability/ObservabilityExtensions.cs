@@ -22,12 +22,13 @@ public static class ObservabilityExtensions
         var services = builder.Services;
         services.AddSingleton<RunStateGauge>();
         services.AddSingleton<WesMetrics>();
+        // Built when the host starts, after the settings are checked; the meter provider exists earlier (the
+        // pipeline asks for it) and takes the instruments up whenever they appear.
+        services.AddHostedService(provider => provider.GetRequiredService<WesMetrics>());
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(WesMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
             .AddRuntimeInstrumentation()
-            // Built with the meter provider, so its instruments exist from the start, whoever else asks for it.
-            .AddInstrumentation(provider => provider.GetRequiredService<WesMetrics>())
             .AddPrometheusExporter());
 
         var metricsUrls = builder.Configuration.GetSection($"{WesOptions.Section}:Metrics").Get<MetricsOptions>()?.UrlList ?? [];

@@ -11,7 +11,7 @@ namespace Wes.Observability;
 /// The server's own instruments, all on the "Wes" meter. Counts are per process: each process counts the submissions
 /// and state changes it committed itself, so the sum over every process is the total, with nothing counted twice.
 /// </summary>
-public sealed class WesMetrics : IDisposable
+public sealed class WesMetrics : IHostedService, IDisposable
 {
     public const string MeterName = "Wes";
 
@@ -48,6 +48,10 @@ public sealed class WesMetrics : IDisposable
         events.RunStarted += OnRunStarted;
         events.RunFinished += OnRunFinished;
     }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public void Dispose()
     {
