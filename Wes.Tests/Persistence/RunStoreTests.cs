@@ -50,6 +50,35 @@ public abstract class RunStoreContract : IDisposable
     }
 
     [Fact]
+    public async Task Transitions_AnnounceEachStartSinceTheLastQueued_AndTheEndWithEngineAndFirstStart()
+    {
+        var run = RunBuilder.Queued();
+        var started = new ConcurrentQueue<RunStarted>();
+        var finished = new ConcurrentQueue<RunFinished>();
+        var events = _factory.Service<RunEvents>();
+        events.RunStarted += started.Enqueue;
+        events.RunFinished += finished.Enqueue;
+        var ct = CancellationToken.None;
+        await _store.InsertAsync(run, "test", int.MaxValue, ct);
+
+        var first = await _store.TryClaimNextAsync("executor-a", TimeSpan.FromMinutes(1), ct);
+        await _store.TransitionAsync(run.RunId, RunState.Initializing, RunState.Running, TransitionChanges.None, "test", "t", ct);
+        await _store.TransitionAsync(run.RunId, RunState.Running, RunState.Queued, TransitionChanges.None, "test", "retry", ct);
+        await _store.TryClaimNextAsync("executor-a", TimeSpan.FromMinutes(1), ct);
+        await _store.TransitionAsync(run.RunId, RunState.Initializing, RunState.Running, TransitionChanges.None, "test", "t", ct);
+        await _store.TransitionAsync(run.RunId, RunState.Running, RunState.ExecutorError, TransitionChanges.None, "test", "t", ct);
+
+        var history = await _store.GetHistoryAsync(run.RunId, ct);
+        var queuedAt = history.Where(h => h.ToState == "QUEUED").Select(h => (long?)h.At).ToList();
+        var runningAt = history.Where(h => h.ToState == "RUNNING").Select(h => h.At).ToList();
+        var stored = await _store.GetAsync(run.RunId, ct);
+        Assert.Equal([queuedAt[0], queuedAt[1]], started.Where(s => s.RunId == run.RunId).Select(s => s.QueuedAt));
+        Assert.Equal(runningAt, started.Where(s => s.RunId == run.RunId).Select(s => s.StartedAt));
+        var end = Assert.Single(finished, f => f.RunId == run.RunId);
+        Assert.Equal((RunState.ExecutorError, "cwltool", first!.StartedAt, stored!.EndedAt!.Value), (end.State, end.Engine, end.StartedAt, end.EndedAt));
+    }
+
+    [Fact]
     public async Task Transition_NotInTheTableIsAProgrammingError()
     {
         var run = RunBuilder.Queued();
