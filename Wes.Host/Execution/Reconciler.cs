@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
+using Wes.Observability;
 using Wes.Persistence;
 using Wes.Runs;
 
@@ -42,7 +43,11 @@ public sealed class Reconciler(
                 }
 
                 settled++;
-                logger.LogWarning("Run {RunId}: {Message}", run.RunId, message);
+                using (RunLogScope.Begin(logger, run, out var scope))
+                {
+                    scope.State = to;
+                    logger.LogWarning("Run {RunId}: {Message}", run.RunId, message);
+                }
             }
         }
 
