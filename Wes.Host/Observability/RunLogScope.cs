@@ -14,6 +14,7 @@ public sealed class RunLogScope(string runId, string engine, RunState state) : I
 
     public RunState State
     {
+        get => RunStateNames.ParseWes(_state);
         set => _state = value.ToWes();
     }
 

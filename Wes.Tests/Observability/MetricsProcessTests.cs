@@ -43,9 +43,11 @@ public sealed class MetricsProcessTests : IDisposable
         await ProcessTable.WaitUntilAsync(async () =>
         {
             scrape = await _http.GetStringAsync(host.BaseUrl + MetricsOptions.Path);
+            // A worker lets go of its run just after recording the outcome, so "idle" is waited for too.
             return PrometheusText.Sum(scrape, "wes_runs", ("state", "COMPLETE")) == 2 &&
-                PrometheusText.Sum(scrape, "wes_runs_finished_total") == 3;
-        }, Timeout, "the scrape shows the three finished runs");
+                PrometheusText.Sum(scrape, "wes_runs_finished_total") == 3 &&
+                PrometheusText.Sum(scrape, "wes_executor_workers", ("status", "idle")) == 2;
+        }, Timeout, "the scrape shows the three finished runs and idle workers");
 
         Assert.Equal(2, PrometheusText.Sum(scrape, "wes_runs_finished_total", ("state", "COMPLETE"), ("engine", "cwltool")));
         Assert.Equal(1, PrometheusText.Sum(scrape, "wes_runs_finished_total", ("state", "EXECUTOR_ERROR"), ("engine", "cwltool")));
