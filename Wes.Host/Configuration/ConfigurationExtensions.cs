@@ -32,6 +32,10 @@ public static class ConfigurationExtensions
         ["WES_SANDBOX_USER"] = "Sandbox:User",
         ["WES_SANDBOX_NETWORK"] = "Sandbox:Network",
         ["WES_SANDBOX_BWRAP"] = "Sandbox:BwrapPath",
+        ["WES_WEBHOOK_URL"] = "Webhook:Url",
+        ["WES_WEBHOOK_SECRET"] = "Webhook:Secret",
+        ["WES_WEBHOOK_STATES"] = "Webhook:States",
+        ["WES_WEBHOOK_MAX_AGE"] = "Webhook:MaxAgeHours",
     };
 
     /// <summary>
