@@ -16,7 +16,9 @@ public static class NotificationExtensions
     {
         services.TryAddSingleton<WebhookMetrics>();
         services.TryAddSingleton<WebhookLinks>();
+        // No request logging: a receiver's URL often holds its token (in the path or the query); the sender logs the host only.
         services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers()
             .AddResilienceHandler("webhook", (pipeline, context) =>
             {
                 var settings = context.ServiceProvider.GetRequiredService<IOptions<WesOptions>>().Value.Webhook;
@@ -36,9 +38,13 @@ public static class NotificationExtensions
                     })
                     .AddTimeout(TimeSpan.FromSeconds(settings.TimeoutSeconds));
             })
-            // A pipeline, and so a circuit breaker, per receiver.
-            .SelectPipelineBy(_ => request => request.RequestUri?.AbsoluteUri ?? "");
+            // A pipeline, and so a circuit breaker, per receiver; keyed by a digest, since the key shows in resilience logs.
+            .SelectPipelineBy(_ => request => ReceiverKey(request.RequestUri));
         services.AddHostedService<WebhookSender>();
         return services;
     }
+
+    /// <summary>The receiver's host and port, and a short digest of its whole URL.</summary>
+    private static string ReceiverKey(Uri? url) => url is null ? "" :
+        $"{url.Authority}#{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url.AbsoluteUri)))[..12]}";
 }

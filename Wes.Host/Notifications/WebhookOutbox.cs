@@ -100,7 +100,7 @@ public sealed class WebhookOutbox(IRunDatabase database, ResiliencePipelineProvi
             UPDATE webhook_deliveries SET outcome = @outcome, attempts = attempts + 1, last_error = @error, finished_at = @now,
                 lease_owner = NULL, lease_expires_at = NULL
             WHERE id = @id AND lease_owner = @owner AND outcome IS NULL
-            """, new { delivery.Id, owner, outcome, error, now }, cancellationToken);
+            """, new { id = delivery.Id, owner, outcome, error, now }, cancellationToken);
 
     /// <summary>Records a failed try and when to try again. Fenced like <see cref="FinishAsync"/>.</summary>
     public Task<bool> RetryLaterAsync(WebhookDelivery delivery, string owner, string error, long nextAttemptAt, CancellationToken cancellationToken) =>
@@ -109,13 +109,13 @@ public sealed class WebhookOutbox(IRunDatabase database, ResiliencePipelineProvi
             UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = @error, next_attempt_at = @nextAttemptAt,
                 lease_owner = NULL, lease_expires_at = NULL
             WHERE id = @id AND lease_owner = @owner AND outcome IS NULL
-            """, new { delivery.Id, owner, error, nextAttemptAt }, cancellationToken);
+            """, new { id = delivery.Id, owner, error, nextAttemptAt }, cancellationToken);
 
     /// <summary>Hands an alert back untried (the sender is stopping), so the next sender need not wait for the lease to run out.</summary>
     public Task<bool> ReleaseAsync(WebhookDelivery delivery, string owner, CancellationToken cancellationToken) =>
         UpdateAsync(
             "UPDATE webhook_deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = @id AND lease_owner = @owner AND outcome IS NULL",
-            new { delivery.Id, owner }, cancellationToken);
+            new { id = delivery.Id, owner }, cancellationToken);
 
     /// <summary>Removes alerts that were delivered or given up before <paramref name="before"/> (epoch ms).</summary>
     public Task<int> PruneAsync(long before, CancellationToken cancellationToken) =>
