@@ -22,6 +22,8 @@ public sealed class WebhookOutbox(IRunDatabase database, ResiliencePipelineProvi
     private readonly ResiliencePipeline _retry = pipelines.GetPipeline(RunStore.PipelineName);
     private readonly Lazy<IReadOnlyList<WebhookReceiver>> _receivers = new(() => WebhookTargets.From(options.Value));
 
+    static WebhookOutbox() => DefaultTypeMap.MatchNamesWithUnderscores = true;
+
     public IReadOnlyList<WebhookReceiver> Receivers => _receivers.Value;
 
     /// <summary>Adds an alert for each receiver that wants <paramref name="to"/>, in the caller's transaction.</summary>

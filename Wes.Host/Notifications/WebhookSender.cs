@@ -63,9 +63,15 @@ public sealed class WebhookSender(
                 {
                     return;
                 }
-                catch (Exception ex) when (ex is DbException or IOException or TimeoutException or InvalidOperationException)
+                catch (Exception ex) when (ex is DbException or IOException or TimeoutException)
                 {
                     logger.LogWarning(ex, "Webhook alerts: the outbox could not be read or written; trying again in {Interval}", IdleInterval);
+                    await WaitAsync(IdleInterval, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // A failing sender must not stop the host, and with it the executor: alerts wait in the outbox.
+                    logger.LogError(ex, "Webhook alerts: sending failed unexpectedly; trying again in {Interval}", IdleInterval);
                     await WaitAsync(IdleInterval, stoppingToken);
                 }
             }
