@@ -1,3 +1,4 @@
+using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Wes.Notifications;
@@ -67,6 +68,27 @@ public abstract class WebhookOutboxContract : IDisposable
         }
     }
 
+    /// <summary>A trigger that makes every insert into the outbox fail, with the message "outbox refused".</summary>
+    protected abstract string RefuseAlertsSql { get; }
+
+    [Fact]
+    public async Task AlertThatCannotBeWritten_UndoesTheStateChange()
+    {
+        var runId = await _client.SubmitAsync(CompletingRun());
+        await using (var connection = await _factory.Service<IRunDatabase>().OpenAsync(CancellationToken.None))
+        {
+            await connection.ExecuteAsync(RefuseAlertsSql);
+        }
+
+        var refused = await Assert.ThrowsAnyAsync<System.Data.Common.DbException>(() =>
+            Store.TransitionAsync(runId, RunState.Queued, RunState.Canceled, TransitionChanges.None, "test", "cancel", CancellationToken.None));
+
+        Assert.Contains("outbox refused", refused.Message, StringComparison.Ordinal);
+        Assert.Equal("QUEUED", await _client.StateAsync(runId));
+        Assert.Equal(["QUEUED"], (await Store.GetHistoryAsync(runId, CancellationToken.None)).Select(h => h.ToState));
+        Assert.Empty(await Outbox.ListForRunAsync(runId, CancellationToken.None));
+    }
+
     [Fact]
     public async Task TransitionThatConflicts_WritesNoAlert()
     {
@@ -133,7 +155,19 @@ public abstract class WebhookOutboxContract : IDisposable
     }
 }
 
-public sealed class SqliteWebhookOutboxTests() : WebhookOutboxContract(null);
+public sealed class SqliteWebhookOutboxTests() : WebhookOutboxContract(null)
+{
+    protected override string RefuseAlertsSql => """
+        CREATE TRIGGER refuse_alerts BEFORE INSERT ON webhook_deliveries
+        BEGIN SELECT RAISE(ABORT, 'outbox refused'); END
+        """;
+}
 
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresWebhookOutboxTests(PostgresServer postgres) : WebhookOutboxContract(postgres.CreateDatabase());
+public sealed class PostgresWebhookOutboxTests(PostgresServer postgres) : WebhookOutboxContract(postgres.CreateDatabase())
+{
+    protected override string RefuseAlertsSql => """
+        CREATE FUNCTION refuse_alerts() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'outbox refused'; END $$;
+        CREATE TRIGGER refuse_alerts BEFORE INSERT ON webhook_deliveries FOR EACH ROW EXECUTE FUNCTION refuse_alerts();
+        """;
+}
