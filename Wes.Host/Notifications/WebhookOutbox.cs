@@ -48,19 +48,21 @@ public sealed class WebhookOutbox(IRunDatabase database, ResiliencePipelineProvi
 
     /// <summary>
     /// Leases up to <paramref name="limit"/> due alerts to <paramref name="owner"/>. The conditions are repeated
-    /// outside the subquery, so a PostgreSQL claimer that waited for a row re-checks them on the row it then gets,
-    /// and SKIP LOCKED lets concurrent claimers take different rows without waiting at all.
+    /// outside the subquery, so a claimer that waited for a row re-checks them on the row it then gets. On SQLite the
+    /// write transaction already makes claims one at a time. On PostgreSQL SKIP LOCKED lets concurrent claimers take
+    /// different rows without waiting, and ARRAY(...) runs the subquery once: as an IN semi-join the planner may
+    /// rescan it, and each rescan skips to further rows, so one claim could take more than its limit.
     /// </summary>
     public Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(string owner, TimeSpan lease, int limit, long now, CancellationToken cancellationToken)
     {
         const string due = "outcome IS NULL AND next_attempt_at <= @now AND (lease_expires_at IS NULL OR lease_expires_at < @now)";
-        var skipLocked = database.Kind == DatabaseKind.PostgreSql ? " FOR UPDATE SKIP LOCKED" : "";
+        const string pick = $"SELECT id FROM webhook_deliveries WHERE {due} ORDER BY next_attempt_at, id LIMIT @limit";
+        var chosen = database.Kind == DatabaseKind.PostgreSql ? $"id = ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))" : $"id IN ({pick})";
         return WriteAsync<IReadOnlyList<WebhookDelivery>>(async (connection, transaction, ct) =>
             (await connection.QueryAsync<WebhookDelivery>(new CommandDefinition(
                 $"""
                 UPDATE webhook_deliveries SET lease_owner = @owner, lease_expires_at = @leaseUntil
-                WHERE id IN (SELECT id FROM webhook_deliveries WHERE {due} ORDER BY next_attempt_at, id LIMIT @limit{skipLocked})
-                  AND {due}
+                WHERE {chosen} AND {due}
                 RETURNING {Columns}
                 """, new { owner, leaseUntil = now + (long)lease.TotalMilliseconds, limit, now }, transaction, cancellationToken: ct))).AsList(),
             cancellationToken);
