@@ -35,6 +35,10 @@ public static class ConfigurationExtensions
         ["WES_METRICS_URLS"] = "Metrics:Urls",
         ["WES_METRICS_REQUIRE_AUTH"] = "Metrics:RequireAuth",
         ["WES_LOG_FORMAT"] = "LogFormat",
+        ["WES_WEBHOOK_URL"] = "Webhook:Url",
+        ["WES_WEBHOOK_SECRET"] = "Webhook:Secret",
+        ["WES_WEBHOOK_STATES"] = "Webhook:States",
+        ["WES_WEBHOOK_MAX_AGE"] = "Webhook:MaxAgeHours",
     };
 
     /// <summary>

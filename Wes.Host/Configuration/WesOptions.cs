@@ -102,6 +102,12 @@ public sealed class WesOptions
 
     /// <summary>How engines are confined: bubblewrap, their user, their network.</summary>
     public Execution.Sandbox.SandboxOptions Sandbox { get; set; } = new();
+
+    /// <summary>Receivers of alerts when runs end (Wes:Webhooks:N), besides the one WES_WEBHOOK_URL names.</summary>
+    public List<Notifications.WebhookTarget> Webhooks { get; set; } = [];
+
+    /// <summary>The WES_WEBHOOK_* receiver and how alerts are delivered.</summary>
+    public Notifications.WebhookOptions Webhook { get; set; } = new();
 }
 
 public sealed class RetryOptions

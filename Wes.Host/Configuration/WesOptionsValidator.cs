@@ -60,6 +60,7 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         Observability.MetricsOptions.Check(options.Metrics, problems);
         Security.SecuritySettingsRules.Check(options, problems);
         Execution.Sandbox.SandboxSettingsRules.Check(options.Sandbox, problems);
+        Notifications.WebhookTargets.Check(options, problems);
 
         return problems.Failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Failures);
     }

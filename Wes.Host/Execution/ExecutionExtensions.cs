@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Wes.Configuration;
 using Wes.Execution.Engines;
 using Wes.Execution.Sandbox;
+using Wes.Notifications;
 using Wes.Persistence;
 using Wes.Providers;
 using Wes.Security;
@@ -63,6 +64,8 @@ public static class ExecutionExtensions
         services.AddSingleton<WorkspaceJanitor>();
         services.AddHostedService<ExecutorService>();
         services.AddHostedService<PostgresWakeupListener>();
+        // Alerts are sent where runs are executed; any process may add them (a cancel in an API process ends a run).
+        services.AddWesWebhookSender();
         // The host must wait for the shutdown grace, plus the time engines get to exit after SIGTERM.
         services.AddOptions<HostOptions>().Configure<IServiceProvider>((host, provider) =>
         {

@@ -147,6 +147,7 @@ public static class PersistenceExtensions
             UseJitter = true,
         }));
         services.AddSingleton<RunEvents>();
+        services.AddSingleton<Notifications.WebhookOutbox>();
         services.AddSingleton<RunStore>();
         services.AddSingleton<RunStateCounts>();
         services.AddSingleton<DatabaseInitializer>();

@@ -4,9 +4,9 @@ namespace Wes.Persistence;
 
 /// <summary>
 /// Committed changes that someone in this process may have to act on at once: a run became claimable, a cancel
-/// was requested, runs were submitted, a run started or ended. The store raises them once the transaction has committed; the executor pool
-/// and the metrics, when this process has them, listen. Other processes hear of the same changes through PostgreSQL
-/// notifications or their next poll, and count only the changes they committed themselves.
+/// was requested, runs were submitted, a run started or ended (its alerts, if any, are in the outbox now). The store raises them once the
+/// transaction has committed; the executor pool, the webhook sender and the metrics, when this process has them, listen. Other
+/// processes hear of the same changes through PostgreSQL notifications or their next poll, and count only the changes they committed themselves.
 /// </summary>
 public sealed class RunEvents
 {

@@ -2,6 +2,7 @@ using System.Data.Common;
 using Dapper;
 using Polly;
 using Polly.Registry;
+using Wes.Notifications;
 using Wes.Runs;
 
 namespace Wes.Persistence;
@@ -10,8 +11,10 @@ namespace Wes.Persistence;
 /// Every read and write of runs. Each state change is one conditional UPDATE (only from the expected state)
 /// plus one history row, in one transaction; it answers Changed or Conflict and never throws for a race.
 /// Transient database faults (busy, disconnected) are retried by the "database" resilience pipeline.
+/// A change to a terminal state also adds, in the same transaction, the alerts its webhook receivers want.
 /// </summary>
-public sealed partial class RunStore(IRunDatabase database, ResiliencePipelineProvider<string> pipelines, RunEvents events, TimeProvider clock)
+public sealed partial class RunStore(
+    IRunDatabase database, ResiliencePipelineProvider<string> pipelines, RunEvents events, WebhookOutbox outbox, TimeProvider clock)
 {
     public const string PipelineName = "database";
 
@@ -196,6 +199,11 @@ public sealed partial class RunStore(IRunDatabase database, ResiliencePipelinePr
             else if (to == RunState.Canceling)
             {
                 await database.NotifyAsync(connection, transaction, NotifyChannels.Cancel, runId, ct);
+            }
+            else if (to.IsTerminal())
+            {
+                // Here and nowhere else: an alert is committed exactly when the run's end is, never one without the other.
+                await outbox.AddAsync(connection, transaction, runId, from, to, now, ct);
             }
 
             return (TransitionOutcome.Changed, changed);

@@ -13,6 +13,7 @@ public abstract class WesDbContext(DbContextOptions options) : DbContext(options
     public DbSet<ExecutorRecord> Executors => Set<ExecutorRecord>();
     public DbSet<SubmissionKey> SubmissionKeys => Set<SubmissionKey>();
     public DbSet<RunStateCount> StateCounts => Set<RunStateCount>();
+    public DbSet<Notifications.WebhookDelivery> WebhookDeliveries => Set<Notifications.WebhookDelivery>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(WesDbContext).Assembly);
