@@ -16,6 +16,7 @@ public static class ExecutionExtensions
     public static IServiceCollection AddWesEngines(this IServiceCollection services)
     {
         services.AddSingleton<ExecutorIdentity>();
+        services.TryAddSingleton<DiskGuard>();
         services.AddSingleton<RunSignal>();
         services.AddSingleton<RunCancellations>();
         services.AddSingleton<EngineCatalog>();
@@ -61,7 +62,9 @@ public static class ExecutionExtensions
         services.AddSingleton<RunRetryPolicy>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<WorkspaceJanitor>();
+        services.AddSingleton<RunRetention>();
         services.AddHostedService<ExecutorService>();
+        services.AddHostedService<RunRetentionService>();
         services.AddHostedService<PostgresWakeupListener>();
         // The host must wait for the shutdown grace, plus the time engines get to exit after SIGTERM.
         services.AddOptions<HostOptions>().Configure<IServiceProvider>((host, provider) =>

@@ -123,6 +123,25 @@ public sealed class RunExecutor(
         // 5. Record once: tasks first, then the one conditional state change that reports the outcome.
         await RecordTasksAsync(run, request, provider, result, commandJson);
         await RecordOutcomeAsync(run, state, result, stopSwitch.Reason, stopping);
+
+        // 6. Scratch and engine caches go once the run has ended for good; a retry of it would still want them.
+        await RemoveScratchIfEndedAsync(run.RunId, workspace, stopping);
+    }
+
+    private async Task RemoveScratchIfEndedAsync(string runId, RunWorkspace workspace, CancellationToken stopping)
+    {
+        try
+        {
+            if ((await store.GetStateAsync(runId, stopping))?.IsTerminal() == true)
+            {
+                RunFileRemoval.RemoveScratch(workspace);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or OperationCanceledException)
+        {
+            // Left for the retention sweep; the run's outcome is recorded already.
+            logger.LogWarning(ex, "Run {RunId}: could not remove its scratch files", runId);
+        }
     }
 
     /// <summary>INITIALIZING -> RUNNING with the work's handle; false (and the switch thrown) when the run is no longer ours to run.</summary>

@@ -1,0 +1,116 @@
+namespace Wes.Execution;
+
+/// <summary>
+/// Removes what an ended run no longer needs, without following any link its workflow may have planted in the run
+/// folder: a link is removed itself, never what it points to.
+/// </summary>
+public static class RunFileRemoval
+{
+    /// <summary>The run folder's entries that are its logs: the engine's stdout/stderr, earlier attempts' logs, task logs.</summary>
+    private static readonly HashSet<string> LogEntries = new(StringComparer.Ordinal) { "stdout.log", "stderr.log", "attempts", "tasks" };
+
+    /// <summary>
+    /// Scratch space and engine caches, removed as soon as a run has ended: nothing the API serves reads them once
+    /// the task logs that live there are copied out (Nextflow keeps them in tmp/work).
+    /// </summary>
+    public static void RemoveScratch(RunWorkspace workspace)
+    {
+        KeepTaskLogs(workspace);
+        foreach (var path in new[]
+        {
+            workspace.TmpDir,
+            Path.Combine(workspace.EngineDir, "jobstore"),
+            Path.Combine(workspace.ExeDir, ".snakemake"),
+            Path.Combine(workspace.ExeDir, ".nextflow"),
+        })
+        {
+            Remove(new DirectoryInfo(path));
+        }
+    }
+
+    /// <summary>
+    /// Removes every file of the run, except its logs when <paramref name="keepLogs"/> is set. A run folder that is
+    /// missing is already clean; one that is a link is refused (it was not made by this server).
+    /// </summary>
+    public static void RemoveRun(RunWorkspace workspace, bool keepLogs)
+    {
+        var root = new DirectoryInfo(workspace.Root);
+        if (!root.Exists && root.LinkTarget is null)
+        {
+            return;
+        }
+
+        if (root.LinkTarget is not null)
+        {
+            throw new IOException($"The run folder {root.FullName} is a link; it is left as it is.");
+        }
+
+        if (!keepLogs)
+        {
+            Remove(root);
+            return;
+        }
+
+        KeepTaskLogs(workspace);
+        foreach (var entry in root.EnumerateFileSystemInfos().Where(entry => !LogEntries.Contains(entry.Name)))
+        {
+            Remove(entry);
+        }
+    }
+
+    /// <summary>
+    /// Replaces each task log link by a copy of the file it leads to, so the log outlives the engine folder it was in.
+    /// A link that leads out of the run folder (or nowhere) is removed instead, and its target is left alone.
+    /// </summary>
+    public static void KeepTaskLogs(RunWorkspace workspace)
+    {
+        var tasks = new DirectoryInfo(workspace.TasksDir);
+        if (!tasks.Exists || tasks.LinkTarget is not null)
+        {
+            return;
+        }
+
+        foreach (var link in tasks.EnumerateDirectories().Where(folder => folder.LinkTarget is null)
+                     .SelectMany(folder => folder.EnumerateFiles()).Where(file => file.LinkTarget is not null))
+        {
+            var copy = link.FullName + ".kept";
+            using (var source = SafeFiles.OpenReadResolvedInside(workspace.Root, link.FullName, out _))
+            {
+                if (source is null)
+                {
+                    File.Delete(link.FullName);
+                    continue;
+                }
+
+                using var target = SafeFiles.CreateNew(copy);
+                source.CopyTo(target);
+            }
+
+            // rename(2) replaces the link itself, never the file it pointed to.
+            File.Move(copy, link.FullName, overwrite: true);
+        }
+    }
+
+    /// <summary>Removes one entry; a link only as a link. Gone already (another executor swept it) counts as done.</summary>
+    private static void Remove(FileSystemInfo entry)
+    {
+        try
+        {
+            if (entry.LinkTarget is not null || entry is FileInfo)
+            {
+                File.Delete(entry.FullName);
+            }
+            else if (entry is DirectoryInfo { Exists: true } folder)
+            {
+                // Recursive deletion removes the links it meets inside and never descends through them.
+                folder.Delete(recursive: true);
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+        catch (FileNotFoundException)
+        {
+        }
+    }
+}
