@@ -73,44 +73,71 @@ public static class RunFileRemoval
         foreach (var link in tasks.EnumerateDirectories().Where(folder => folder.LinkTarget is null)
                      .SelectMany(folder => folder.EnumerateFiles()).Where(file => file.LinkTarget is not null))
         {
-            var copy = link.FullName + ".kept";
-            using (var source = SafeFiles.OpenReadResolvedInside(workspace.Root, link.FullName, out _))
+            // A name of its own: another executor sweeping the same run may be copying the same log.
+            var copy = $"{link.FullName}.kept-{Guid.NewGuid():N}";
+            try
             {
-                if (source is null)
-                {
-                    File.Delete(link.FullName);
-                    continue;
-                }
-
-                using var target = SafeFiles.CreateNew(copy);
-                source.CopyTo(target);
+                CopyOver(workspace, link.FullName, copy);
             }
-
-            // rename(2) replaces the link itself, never the file it pointed to.
-            File.Move(copy, link.FullName, overwrite: true);
+            catch (IOException) when (new FileInfo(link.FullName).LinkTarget is null)
+            {
+                // Replaced by a copy, or removed, by that other sweep meanwhile: the log is kept either way.
+            }
+            finally
+            {
+                File.Delete(copy);
+            }
         }
     }
 
-    /// <summary>Removes one entry; a link only as a link. Gone already (another executor swept it) counts as done.</summary>
+    private static void CopyOver(RunWorkspace workspace, string link, string copy)
+    {
+        using (var source = SafeFiles.OpenReadResolvedInside(workspace.Root, link, out _))
+        {
+            if (source is null)
+            {
+                File.Delete(link);
+                return;
+            }
+
+            using var target = SafeFiles.CreateNew(copy);
+            source.CopyTo(target);
+        }
+
+        // rename(2) replaces the link itself, never the file it pointed to.
+        File.Move(copy, link, overwrite: true);
+    }
+
+    /// <summary>
+    /// Removes one entry; a link only as a link. Gone already counts as done. Another executor may be deleting the same
+    /// tree at the same moment (so a folder is briefly "not empty"): a second pass finishes what the first could not.
+    /// </summary>
     private static void Remove(FileSystemInfo entry)
     {
-        try
+        for (var pass = 1; ; pass++)
         {
-            if (entry.LinkTarget is not null || entry is FileInfo)
+            try
             {
-                File.Delete(entry.FullName);
+                if (entry.LinkTarget is not null || entry is FileInfo)
+                {
+                    File.Delete(entry.FullName);
+                }
+                else if (Directory.Exists(entry.FullName))
+                {
+                    // Recursive deletion removes the links it meets inside and never descends through them.
+                    Directory.Delete(entry.FullName, recursive: true);
+                }
+
+                return;
             }
-            else if (entry is DirectoryInfo { Exists: true } folder)
+            catch (IOException) when (!Path.Exists(entry.FullName))
             {
-                // Recursive deletion removes the links it meets inside and never descends through them.
-                folder.Delete(recursive: true);
+                return;
             }
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-        catch (FileNotFoundException)
-        {
+            catch (IOException) when (pass == 1)
+            {
+                entry.Refresh();
+            }
         }
     }
 }
