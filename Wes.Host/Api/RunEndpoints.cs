@@ -148,9 +148,13 @@ public static class RunEndpoints
         }
 
         var runsDir = options.Value.RunsDir;
-        if (pick(new RunWorkspace(runsDir, runId)) is not { } path)
+        var workspace = new RunWorkspace(runsDir, runId);
+        if (pick(workspace) is not { } path)
         {
-            return TypedResults.Json(new ErrorResponse($"Run '{runId}' has no such earlier execution.", 404), statusCode: 404);
+            // Without kept logs retention removes the whole run folder, earlier executions' logs included.
+            return status.FilesRemovedAt is { } removed && !Directory.Exists(workspace.Root)
+                ? RemovedRunFiles.Gone(runId, removed, "the logs of its earlier executions were not kept")
+                : TypedResults.Json(new ErrorResponse($"Run '{runId}' has no such earlier execution.", 404), statusCode: 404);
         }
 
         var log = SafeFiles.OpenReadInside(runsDir, Path.GetRelativePath(runsDir, path), out var refusal);

@@ -51,6 +51,7 @@ public sealed class RetentionTests : IDisposable
         await AssertGoneAsync(wes, $"/runs/{runId}/outputs/result.txt", "retention");
         await AssertGoneAsync(wes, $"/runs/{runId}/outputs", "retention");
         Assert.Equal("engine stdout", await TextAsync(wes, $"/runs/{runId}/stdout"));
+        Assert.Equal("first attempt's stderr", await TextAsync(wes, $"/runs/{runId}/attempts/1/stderr"));
         Assert.Equal("what step one printed", await TextAsync(wes, $"/runs/{runId}/tasks/{RetentionRuns.TaskId}/stdout"));
     }
 
@@ -89,6 +90,7 @@ public sealed class RetentionTests : IDisposable
         Assert.Contains(log["run_log"]!["system_logs"]!.AsArray(), line => line!.GetValue<string>().EndsWith("the logs were removed too.", StringComparison.Ordinal));
         await AssertGoneAsync(wes, $"/runs/{runId}/stdout", "not kept");
         await AssertGoneAsync(wes, $"/runs/{runId}/stderr", "not kept");
+        await AssertGoneAsync(wes, $"/runs/{runId}/attempts/1/stderr", "not kept");
         await AssertGoneAsync(wes, $"/runs/{runId}/tasks/{RetentionRuns.TaskId}/stdout", "not kept");
         await AssertGoneAsync(wes, $"/runs/{runId}/outputs/result.txt", "no longer available");
     }
@@ -147,6 +149,41 @@ public sealed class RetentionTests : IDisposable
         Assert.NotNull(await RetentionRuns.FilesRemovedAtAsync(factory, stuck));
         var log = await wes.GetJsonAsync($"/runs/{other}");
         Assert.Single(log["run_log"]!["system_logs"]!.AsArray(), line => line!.GetValue<string>().StartsWith("Run files removed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ARunThatEnds_LosesItsScratchAndEngineCachesAtOnce_WithoutRetention_AndKeepsItsOutputs()
+    {
+        var dataDir = TempDirectory.Create("wes-scratch-run");
+        try
+        {
+            string runId;
+            using (var submitOnly = new WesApplicationFactory(workers: 0, dataDir: dataDir))
+            using (var wes = submitOnly.CreateWesClient())
+            {
+                runId = await wes.SubmitAsync(new RunRequestBuilder());
+            }
+
+            // What an engine leaves behind, planted before the run executes.
+            var root = Path.Combine(dataDir, "runs", runId);
+            RetentionRuns.Write(Path.Combine(root, "tmp", "home", ".cache", "pip", "wheel"), "cache");
+            RetentionRuns.Write(Path.Combine(root, "engine", "jobstore", "job"), "toil job");
+            RetentionRuns.Write(Path.Combine(root, "outputs", "result.txt"), "the result");
+
+            using var executor = new WesApplicationFactory(workers: 1, dataDir: dataDir);
+            using var client = executor.CreateWesClient();
+            Assert.Equal("COMPLETE", await client.WaitForTerminalAsync(runId));
+            await ProcessTable.WaitUntilAsync(() => !Directory.Exists(Path.Combine(root, "tmp")), TimeSpan.FromSeconds(30), "tmp/ removed");
+
+            Assert.False(Directory.Exists(Path.Combine(root, "engine", "jobstore")));
+            Assert.Equal("the result", File.ReadAllText(Path.Combine(root, "outputs", "result.txt")));
+            Assert.True(File.Exists(Path.Combine(root, "stdout.log")));
+            Assert.Null(await RetentionRuns.FilesRemovedAtAsync(executor, runId));
+        }
+        finally
+        {
+            TempDirectory.Delete(dataDir);
+        }
     }
 
     [Fact]
