@@ -46,7 +46,7 @@ public sealed class RunRetention(RunStore store, IOptions<WesOptions> options, T
         {
             // Paged past the last run seen, so a run whose files could not be removed does not block those after it.
             var batch = await store.FindRetentionCandidatesAsync(endedBefore, after, settings.BatchSize, cancellationToken);
-            foreach (var candidate in batch)
+            foreach (var candidate in batch.Where(candidate => candidate.HasEnded))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (await TryRemoveAsync(candidate.RunId, settings, cancellationToken))

@@ -8,6 +8,10 @@ public sealed class RetentionCandidate
 {
     public string RunId { get; set; } = "";
     public long EndedAt { get; set; }
+    public string State { get; set; } = "";
+
+    /// <summary>Only a terminal run ever gets an end time; checked all the same before anything is removed.</summary>
+    public bool HasEnded => RunStateNames.ParseWes(State).IsTerminal();
 }
 
 /// <summary>What the file endpoints need to know of a run: that it exists, and whether retention removed its files.</summary>
@@ -25,7 +29,8 @@ public sealed partial class RunStore
     /// <summary>
     /// Up to <paramref name="limit"/> ended runs, ended before <paramref name="endedBefore"/> and still holding files,
     /// oldest first, after <paramref name="after"/>. The conditions repeat the filter of ix_runs_retention_candidates,
-    /// so the planner reads that index in order and stops at the limit.
+    /// so the planner reads that index in order and stops at the limit. No condition on the state: SQLite would pick
+    /// the state index instead and sort every finished run.
     /// </summary>
     public Task<IReadOnlyList<RetentionCandidate>> FindRetentionCandidatesAsync(
         long endedBefore, RetentionCandidate? after, int limit, CancellationToken cancellationToken)
@@ -33,8 +38,8 @@ public sealed partial class RunStore
         var page = after is null ? "" : " AND (ended_at > @afterEndedAt OR (ended_at = @afterEndedAt AND run_id > @afterRunId))";
         return QueryListAsync<RetentionCandidate>(
             $"""
-            SELECT run_id, ended_at FROM runs
-            WHERE files_removed_at IS NULL AND ended_at IS NOT NULL AND ended_at < @endedBefore AND state IN ({TerminalStates}){page}
+            SELECT run_id, ended_at, state FROM runs
+            WHERE files_removed_at IS NULL AND ended_at IS NOT NULL AND ended_at < @endedBefore{page}
             ORDER BY ended_at, run_id LIMIT @limit
             """,
             new { endedBefore, afterEndedAt = after?.EndedAt, afterRunId = after?.RunId, limit }, cancellationToken);
