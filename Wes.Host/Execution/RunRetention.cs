@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
@@ -29,8 +30,12 @@ public sealed record RetentionSweep(int Removed, int Failed);
 /// outputs, and the logs too unless they are kept. The run's row stays; it records when, and its system logs say so.
 /// Several executors may sweep at once: removal is idempotent, and the record is a conditional update made once.
 /// </summary>
-public sealed class RunRetention(RunStore store, IOptions<WesOptions> options, TimeProvider clock, ILogger<RunRetention> logger)
+public sealed class RunRetention(
+    RunStore store, IOptions<WesOptions> options, TimeProvider clock, IMeterFactory meters, ILogger<RunRetention> logger)
 {
+    private readonly Counter<long> _swept = meters.Create("Wes").CreateCounter<long>(
+        "wes_retention_runs_total", description: "Runs the retention sweep cleaned (outcome=removed) or could not clean (outcome=failed)");
+
     public async Task<RetentionSweep> SweepAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value.Retention;
@@ -49,14 +54,10 @@ public sealed class RunRetention(RunStore store, IOptions<WesOptions> options, T
             foreach (var candidate in batch.Where(candidate => candidate.HasEnded))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (await TryRemoveAsync(candidate.RunId, settings, cancellationToken))
-                {
-                    removed++;
-                }
-                else
-                {
-                    failed++;
-                }
+                var done = await TryRemoveAsync(candidate.RunId, settings, cancellationToken);
+                removed += done ? 1 : 0;
+                failed += done ? 0 : 1;
+                _swept.Add(1, new KeyValuePair<string, object?>("outcome", done ? "removed" : "failed"));
             }
 
             if (batch.Count < settings.BatchSize)
