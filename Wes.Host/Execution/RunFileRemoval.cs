@@ -15,14 +15,17 @@ public static class RunFileRemoval
     /// </summary>
     public static void RemoveScratch(RunWorkspace workspace)
     {
-        KeepTaskLogs(workspace);
-        foreach (var path in new[]
-        {
+        string[] scratch =
+        [
             workspace.TmpDir,
             Path.Combine(workspace.EngineDir, "jobstore"),
             Path.Combine(workspace.ExeDir, ".snakemake"),
             Path.Combine(workspace.ExeDir, ".nextflow"),
-        })
+        ];
+        // Only logs that live in what goes are copied: Snakemake's, in exe/, stay where they are.
+        var going = scratch.Select(PathConfinement.RealPath).OfType<string>().ToList();
+        KeepTaskLogs(workspace, target => going.Any(folder => PathConfinement.IsUnder(folder, target)));
+        foreach (var path in scratch)
         {
             Remove(new DirectoryInfo(path));
         }
@@ -51,7 +54,7 @@ public static class RunFileRemoval
             return;
         }
 
-        KeepTaskLogs(workspace);
+        KeepTaskLogs(workspace, _ => true);
         foreach (var entry in root.EnumerateFileSystemInfos().Where(entry => !LogEntries.Contains(entry.Name)))
         {
             Remove(entry);
@@ -60,9 +63,10 @@ public static class RunFileRemoval
 
     /// <summary>
     /// Replaces each task log link by a copy of the file it leads to, so the log outlives the engine folder it was in.
-    /// A link that leads out of the run folder (or nowhere) is removed instead, and its target is left alone.
+    /// A link that leads out of the run folder (or nowhere) is removed instead, and its target is left alone. Only
+    /// links whose target (its real path) <paramref name="isGoing"/> says is about to be removed are touched.
     /// </summary>
-    public static void KeepTaskLogs(RunWorkspace workspace)
+    public static void KeepTaskLogs(RunWorkspace workspace, Func<string, bool> isGoing)
     {
         var tasks = new DirectoryInfo(workspace.TasksDir);
         if (!tasks.Exists || tasks.LinkTarget is not null)
@@ -73,6 +77,11 @@ public static class RunFileRemoval
         foreach (var link in tasks.EnumerateDirectories().Where(folder => folder.LinkTarget is null)
                      .SelectMany(folder => folder.EnumerateFiles()).Where(file => file.LinkTarget is not null))
         {
+            if (PathConfinement.RealPath(link.FullName) is { } target && !isGoing(target))
+            {
+                continue;
+            }
+
             // A name of its own: another executor sweeping the same run may be copying the same log.
             var copy = $"{link.FullName}.kept-{Guid.NewGuid():N}";
             try

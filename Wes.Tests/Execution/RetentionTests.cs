@@ -207,7 +207,10 @@ public sealed class RetentionTests : IDisposable
             Assert.False(Directory.Exists(Path.Combine(workspace.ExeDir, ".snakemake")));
             Assert.Equal("the result", File.ReadAllText(Path.Combine(workspace.OutputsDir, "result.txt")));
             Assert.Equal("task stderr", File.ReadAllText(workspace.TaskLogPath(RetentionRuns.TaskId, TaskLogStream.Stderr)));
+            Assert.Null(new FileInfo(workspace.TaskLogPath(RetentionRuns.TaskId, TaskLogStream.Stderr)).LinkTarget);
+            // A log outside the scratch folders stays a link: nothing is copied that does not need to be.
             Assert.Equal("what step one printed", File.ReadAllText(workspace.TaskLogPath(RetentionRuns.TaskId, TaskLogStream.Stdout)));
+            Assert.NotNull(new FileInfo(workspace.TaskLogPath(RetentionRuns.TaskId, TaskLogStream.Stdout)).LinkTarget);
             Assert.True(File.Exists(workspace.StdoutPath));
         }
         finally
