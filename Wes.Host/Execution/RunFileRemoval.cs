@@ -24,7 +24,9 @@ public static class RunFileRemoval
         ];
         // Only logs that live in what goes are copied: Snakemake's, in exe/, stay where they are.
         var going = scratch.Select(PathConfinement.RealPath).OfType<string>().ToList();
-        KeepTaskLogs(workspace, target => going.Any(folder => PathConfinement.IsUnder(folder, target)));
+        bool IsGoing(string target) => going.Any(folder => PathConfinement.IsUnder(folder, target));
+        KeepTaskLogs(workspace, IsGoing);
+        KeepLinkedOutputs(workspace, IsGoing);
         foreach (var path in scratch)
         {
             Remove(new DirectoryInfo(path));
@@ -95,6 +97,40 @@ public static class RunFileRemoval
             finally
             {
                 File.Delete(copy);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves into place the outputs that are links into a folder about to go (Nextflow publishes by linking into its
+    /// work folder unless told to copy): a rename on one disk, so large outputs cost nothing.
+    /// </summary>
+    private static void KeepLinkedOutputs(RunWorkspace workspace, Func<string, bool> isGoing)
+    {
+        var outputs = new DirectoryInfo(workspace.OutputsDir);
+        if (!outputs.Exists || outputs.LinkTarget is not null)
+        {
+            return;
+        }
+
+        // Linked folders are not entered: only the links themselves are looked at.
+        var links = outputs.EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(entry => entry.LinkTarget is not null).ToList();
+        foreach (var link in links)
+        {
+            if (PathConfinement.RealPath(link.FullName) is not { } target || !isGoing(target))
+            {
+                continue;
+            }
+
+            File.Delete(link.FullName);
+            if (Directory.Exists(target))
+            {
+                Directory.Move(target, link.FullName);
+            }
+            else
+            {
+                File.Move(target, link.FullName);
             }
         }
     }

@@ -187,7 +187,7 @@ public sealed class RetentionTests : IDisposable
     }
 
     [Fact]
-    public void RemoveScratch_RemovesTmpAndEngineCaches_AndKeepsOutputsLogsAndTaskLogs()
+    public void RemoveScratch_RemovesTmpAndEngineCaches_AndKeepsOutputsLogsAndTaskLogs_LinkedOnesMovedInPlace()
     {
         var runsDir = TempDirectory.Create("wes-scratch");
         try
@@ -199,6 +199,11 @@ public sealed class RetentionTests : IDisposable
             File.CreateSymbolicLink(workspace.TaskLogPath(RetentionRuns.TaskId, TaskLogStream.Stderr), Path.Combine(workspace.TmpDir, "work", "ab", ".command.err"));
             RetentionRuns.Write(Path.Combine(workspace.EngineDir, "jobstore", "job"), "toil job");
             RetentionRuns.Write(Path.Combine(workspace.ExeDir, ".snakemake", "metadata", "x"), "snakemake cache");
+            // Nextflow publishes outputs as links into its work folder unless told to copy.
+            RetentionRuns.Write(Path.Combine(workspace.TmpDir, "work", "cd", "report.txt"), "published");
+            RetentionRuns.Write(Path.Combine(workspace.TmpDir, "work", "cd", "plots", "a.svg"), "<svg/>");
+            File.CreateSymbolicLink(Path.Combine(workspace.OutputsDir, "report.txt"), Path.Combine(workspace.TmpDir, "work", "cd", "report.txt"));
+            Directory.CreateSymbolicLink(Path.Combine(workspace.OutputsDir, "plots"), Path.Combine(workspace.TmpDir, "work", "cd", "plots"));
 
             RunFileRemoval.RemoveScratch(workspace);
 
@@ -206,6 +211,9 @@ public sealed class RetentionTests : IDisposable
             Assert.False(Directory.Exists(Path.Combine(workspace.EngineDir, "jobstore")));
             Assert.False(Directory.Exists(Path.Combine(workspace.ExeDir, ".snakemake")));
             Assert.Equal("the result", File.ReadAllText(Path.Combine(workspace.OutputsDir, "result.txt")));
+            Assert.Equal("published", File.ReadAllText(Path.Combine(workspace.OutputsDir, "report.txt")));
+            Assert.Equal("<svg/>", File.ReadAllText(Path.Combine(workspace.OutputsDir, "plots", "a.svg")));
+            Assert.Null(new FileInfo(Path.Combine(workspace.OutputsDir, "report.txt")).LinkTarget);
             Assert.Equal("task stderr", File.ReadAllText(workspace.TaskLogPath(RetentionRuns.TaskId, TaskLogStream.Stderr)));
             Assert.Null(new FileInfo(workspace.TaskLogPath(RetentionRuns.TaskId, TaskLogStream.Stderr)).LinkTarget);
             // A log outside the scratch folders stays a link: nothing is copied that does not need to be.
