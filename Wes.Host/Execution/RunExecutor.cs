@@ -139,7 +139,7 @@ public sealed class RunExecutor(
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or OperationCanceledException)
         {
-            // Left for the retention sweep; the run's outcome is recorded already.
+            // The outcome is recorded already; what is left stays until the retention sweep (if set) removes it.
             logger.LogWarning(ex, "Run {RunId}: could not remove its scratch files", runId);
         }
     }
