@@ -26,10 +26,12 @@ public static class HealthEndpoints
     public static IServiceCollection AddWesHealth(this IServiceCollection services)
     {
         services.TryAddSingleton<ExecutorPulse>();
+        services.TryAddSingleton<DiskGuard>();
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag], timeout: CheckTimeout)
             .AddCheck<EnginesHealthCheck>("engines", tags: [ReadyTag], timeout: CheckTimeout)
-            .AddCheck<ExecutorHealthCheck>("executor", tags: [ReadyTag], timeout: CheckTimeout);
+            .AddCheck<ExecutorHealthCheck>("executor", tags: [ReadyTag], timeout: CheckTimeout)
+            .AddCheck<DiskHealthCheck>("disk", tags: [ReadyTag], timeout: CheckTimeout);
         return services;
     }
 
@@ -108,5 +110,17 @@ public sealed class ExecutorHealthCheck(ExecutorPulse pulse, IOptions<WesOptions
                 HealthCheckResult.Unhealthy($"the executor pool's heartbeat is {(clock.GetUtcNow() - last).TotalSeconds:0} s old"),
             _ => HealthCheckResult.Healthy($"{settings.MaxConcurrentRuns} worker(s)"),
         });
+    }
+}
+
+/// <summary>The data volume has the free space WES_MIN_FREE_DISK_MB asks for; below it submissions are refused.</summary>
+public sealed class DiskHealthCheck(DiskGuard guard) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var free = guard.FreeBytes() is { } bytes ? $"{bytes / (1024 * 1024)} MB free" : "free space unknown";
+        return Task.FromResult(guard.Shortage() is { } shortage
+            ? HealthCheckResult.Unhealthy($"low disk space: {shortage.Describe()}; submissions are refused and queued runs wait")
+            : HealthCheckResult.Healthy(guard.MinimumBytes > 0 ? $"{free} (minimum {guard.MinimumBytes / (1024 * 1024)} MB)" : $"{free} (no minimum set)"));
     }
 }

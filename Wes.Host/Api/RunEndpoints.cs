@@ -52,8 +52,15 @@ public static class RunEndpoints
     }
 
     private static async Task<Ok<RunIdResponse>> RunWorkflowAsync(
-        HttpRequest request, WesCaller caller, RunSubmitter submitter, IOptions<WesOptions> options, CancellationToken ct)
+        HttpRequest request, WesCaller caller, RunSubmitter submitter, DiskGuard disk, IOptions<WesOptions> options, CancellationToken ct)
     {
+        // Refused before the body is read, so a refused submission writes nothing at all.
+        if (disk.Shortage() is { } shortage)
+        {
+            throw new ApiException(StatusCodes.Status507InsufficientStorage,
+                $"The server is low on disk space and accepts no new runs for now: {shortage.Describe()}. Try again later.");
+        }
+
         var idempotencyKey = IdempotencyKeys.Read(request.Headers);
         var submission = await RunSubmissionReader.ReadAsync(request, options.Value.Limits, ct);
         var runId = await submitter.SubmitAsync(submission, caller, idempotencyKey, ct);
@@ -135,15 +142,19 @@ public static class RunEndpoints
     private static async Task<IResult> LogTextAsync(
         string runId, Func<RunWorkspace, string?> pick, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
     {
-        if (await store.GetStateAsync(runId, ct) is null)
+        if (await store.GetFileStatusAsync(runId, ct) is not { } status)
         {
             return NotFound(runId);
         }
 
         var runsDir = options.Value.RunsDir;
-        if (pick(new RunWorkspace(runsDir, runId)) is not { } path)
+        var workspace = new RunWorkspace(runsDir, runId);
+        if (pick(workspace) is not { } path)
         {
-            return TypedResults.Json(new ErrorResponse($"Run '{runId}' has no such earlier execution.", 404), statusCode: 404);
+            // Without kept logs retention removes the whole run folder, earlier executions' logs included.
+            return status.FilesRemovedAt is { } removed && !Directory.Exists(workspace.Root)
+                ? RemovedRunFiles.Gone(runId, removed, "the logs of its earlier executions were not kept")
+                : TypedResults.Json(new ErrorResponse($"Run '{runId}' has no such earlier execution.", 404), statusCode: 404);
         }
 
         var log = SafeFiles.OpenReadInside(runsDir, Path.GetRelativePath(runsDir, path), out var refusal);
@@ -152,6 +163,7 @@ public static class RunEndpoints
             // The open file itself is streamed: opening it again by path could open something else.
             FileRefusal.None => TypedResults.Stream(log!, "text/plain; charset=utf-8", enableRangeProcessing: true),
             // Before the engine starts there is no log yet: an empty text, not an error.
+            FileRefusal.Missing when status.FilesRemovedAt is { } removedAt => RemovedRunFiles.Gone(runId, removedAt, "this log was not kept"),
             FileRefusal.Missing => TypedResults.Text("", "text/plain; charset=utf-8"),
             FileRefusal.NotRegular => LogNotServed(runId, "is not a regular file"),
             FileRefusal.HardLinked => LogNotServed(runId, "has other hard links"),

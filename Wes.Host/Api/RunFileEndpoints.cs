@@ -19,7 +19,8 @@ public static class RunFileEndpoints
     /// <param name="names">Prefix that keeps endpoint names unique when the group is mapped under a second base path.</param>
     public static RouteGroupBuilder MapRunFileEndpoints(this RouteGroupBuilder group, string names)
     {
-        var runs = group.MapGroup("/runs").WithTags("Run files (extension)").WithMetadata(ApiErrors.Declared(StatusCodes.Status404NotFound));
+        var runs = group.MapGroup("/runs").WithTags("Run files (extension)")
+            .WithMetadata(ApiErrors.Declared(StatusCodes.Status404NotFound), ApiErrors.Declared(StatusCodes.Status410Gone));
         runs.MapGet("/{run_id}/outputs", ListOutputsAsync).WithName(names + "ListRunOutputs");
         runs.MapGet("/{run_id}/outputs/{**path}", GetOutputAsync).WithName(names + "GetRunOutput");
         runs.MapGet("/{run_id}/tasks/{task_id}/stdout", (string run_id, string task_id, RunStore store, IOptions<WesOptions> options, CancellationToken ct) =>
@@ -38,9 +39,14 @@ public static class RunFileEndpoints
         IOptions<WesOptions> options, CancellationToken ct)
     {
         var size = RunEndpoints.PageSize(page_size, options.Value);
-        if (await store.GetStateAsync(run_id, ct) is null)
+        if (await store.GetFileStatusAsync(run_id, ct) is not { } status)
         {
             return RunEndpoints.NotFound(run_id);
+        }
+
+        if (status.FilesRemovedAt is { } removedAt)
+        {
+            return RemovedRunFiles.Gone(run_id, removedAt, "its outputs are no longer available");
         }
 
         var scope = "outputs:" + run_id;
@@ -58,9 +64,14 @@ public static class RunFileEndpoints
     /// <summary>Streams one output file with its length and type; byte ranges work.</summary>
     private static async Task<IResult> GetOutputAsync(string run_id, string path, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
     {
-        if (await store.GetStateAsync(run_id, ct) is null)
+        if (await store.GetFileStatusAsync(run_id, ct) is not { } status)
         {
             return RunEndpoints.NotFound(run_id);
+        }
+
+        if (status.FilesRemovedAt is { } removedAt)
+        {
+            return RemovedRunFiles.Gone(run_id, removedAt, $"its output '{path}' is no longer available");
         }
 
         if (OutputPathProblem(path) is { } problem)
@@ -111,9 +122,10 @@ public static class RunFileEndpoints
         string runId, string taskId, TaskLogStream stream, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
     {
         taskId = RunViews.TaskIdFromRoute(taskId);
-        if (await store.GetTaskAsync(runId, taskId, ct) is null)
+        var status = await store.GetFileStatusAsync(runId, ct);
+        if (status is null || await store.GetTaskAsync(runId, taskId, ct) is null)
         {
-            return await store.GetStateAsync(runId, ct) is null
+            return status is null
                 ? RunEndpoints.NotFound(runId)
                 : TypedResults.Json(new ErrorResponse($"Run '{runId}' has no task '{taskId}'.", 404), statusCode: 404);
         }
@@ -124,6 +136,8 @@ public static class RunFileEndpoints
         var name = stream == TaskLogStream.Stdout ? "stdout" : "stderr";
         return file is not null
             ? Serve(file, "text/plain; charset=utf-8")
+            : refusal == FileRefusal.Missing && status.FilesRemovedAt is { } removedAt
+            ? RemovedRunFiles.Gone(runId, removedAt, $"the {name} log of task '{taskId}' was not kept")
             : TypedResults.Json(new ErrorResponse(refusal switch
             {
                 FileRefusal.NotRegular => $"The {name} log of task '{taskId}' of run '{runId}' is not a regular file and is not served.",

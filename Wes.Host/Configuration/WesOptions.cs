@@ -91,6 +91,15 @@ public sealed class WesOptions
     public Security.FetchOptions Fetch { get; set; } = new();
     public Api.IdempotencyOptions Idempotency { get; set; } = new();
 
+    /// <summary>
+    /// Free space the data volume must keep, in MB (WES_MIN_FREE_DISK_MB): below it submissions are refused (507) and
+    /// queued runs wait. 0 (the default) turns the guard off.
+    /// </summary>
+    public long MinFreeDiskMb { get; set; }
+
+    /// <summary>Removal of the files of runs that ended long ago.</summary>
+    public Execution.RetentionOptions Retention { get; set; } = new();
+
     /// <summary>Removal of the folders that crashed submissions leave in the runs folder.</summary>
     public Execution.JanitorOptions Janitor { get; set; } = new();
 

@@ -49,6 +49,11 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
             "Wes:Janitor:GraceSeconds", "must be between 300 and 31536000", options.Janitor.GraceSeconds);
         Check(options.Janitor.IntervalSeconds is >= 10 and <= 86400,
             "Wes:Janitor:IntervalSeconds", "must be between 10 and 86400", options.Janitor.IntervalSeconds);
+        Check(options.MinFreeDiskMb is >= 0 and <= 1L << 40, "WES_MIN_FREE_DISK_MB (Wes:MinFreeDiskMb)", "must be between 0 (off) and 1099511627776", options.MinFreeDiskMb);
+        Check(options.Retention.Days is >= 0 and <= 36_500, "WES_RETENTION_DAYS (Wes:Retention:Days)", "must be between 0 (keep for ever) and 36500", options.Retention.Days);
+        Check(options.Retention.IntervalSeconds is >= 10 and <= 86400,
+            "Wes:Retention:IntervalSeconds", "must be between 10 and 86400", options.Retention.IntervalSeconds);
+        Check(options.Retention.BatchSize is >= 1 and <= 10_000, "Wes:Retention:BatchSize", "must be between 1 and 10000", options.Retention.BatchSize);
         Check(options.Mock.DelayMilliseconds >= 0, "Wes:Mock:DelayMilliseconds", "must not be negative", options.Mock.DelayMilliseconds);
         Check(string.IsNullOrWhiteSpace(options.PublicBaseUrl) || IsHttpUrl(options.PublicBaseUrl),
             "WES_PUBLIC_BASE_URL (Wes:PublicBaseUrl)", "must be an absolute http(s) URL", options.PublicBaseUrl);

@@ -17,6 +17,7 @@ public static class ExecutionExtensions
     public static IServiceCollection AddWesEngines(this IServiceCollection services)
     {
         services.AddSingleton<ExecutorIdentity>();
+        services.TryAddSingleton<DiskGuard>();
         services.AddSingleton<RunSignal>();
         services.AddSingleton<RunCancellations>();
         services.AddSingleton<EngineCatalog>();
@@ -62,7 +63,9 @@ public static class ExecutionExtensions
         services.AddSingleton<RunRetryPolicy>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<WorkspaceJanitor>();
+        services.AddSingleton<RunRetention>();
         services.AddHostedService<ExecutorService>();
+        services.AddHostedService<RunRetentionService>();
         services.AddHostedService<PostgresWakeupListener>();
         // Alerts are sent where runs are executed; any process may add them (a cancel in an API process ends a run).
         services.AddWesWebhookSender();

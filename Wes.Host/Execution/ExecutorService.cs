@@ -11,7 +11,8 @@ namespace Wes.Execution;
 public sealed class ExecutorService(
     RunExecutor executor, Reconciler reconciler, RunSignal signal, RunCancellations cancellations,
     Engines.EngineCatalog catalog, Persistence.RunStore store, Persistence.RunEvents events, ExecutorIdentity identity,
-    ExecutorPulse pulse, TimeProvider clock, IOptions<WesOptions> options, ILogger<ExecutorService> logger) : BackgroundService
+    ExecutorPulse pulse, Persistence.DiskGuard disk, TimeProvider clock, IOptions<WesOptions> options, ILogger<ExecutorService> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -73,8 +74,9 @@ public sealed class ExecutorService(
         {
             try
             {
-                // Drain the queue, then sleep until a submission signal or the next poll.
-                while (!stoppingToken.IsCancellationRequested && await executor.ExecuteNextAsync(stoppingToken))
+                // Drain the queue, then sleep until a submission signal or the next poll. While the data volume is
+                // short of space nothing is claimed: queued runs stay QUEUED, to start once space is back.
+                while (!stoppingToken.IsCancellationRequested && disk.Shortage() is null && await executor.ExecuteNextAsync(stoppingToken))
                 {
                 }
 

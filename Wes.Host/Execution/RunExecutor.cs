@@ -131,6 +131,25 @@ public sealed class RunExecutor(
             scope.State = recorded;
             logger.LogInformation("Run {RunId} recorded {State}", run.RunId, recorded.ToWes());
         }
+
+        // 6. Scratch and engine caches go once the run has ended for good; a retry of it would still want them.
+        await RemoveScratchIfEndedAsync(run.RunId, workspace, stopping);
+    }
+
+    private async Task RemoveScratchIfEndedAsync(string runId, RunWorkspace workspace, CancellationToken stopping)
+    {
+        try
+        {
+            if ((await store.GetStateAsync(runId, stopping))?.IsTerminal() == true)
+            {
+                RunFileRemoval.RemoveScratch(workspace);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or OperationCanceledException)
+        {
+            // The outcome is recorded already; what is left stays until the retention sweep (if set) removes it.
+            logger.LogWarning(ex, "Run {RunId}: could not remove its scratch files", runId);
+        }
     }
 
     /// <summary>INITIALIZING -> RUNNING with the work's handle; false (and the switch thrown) when the run is no longer ours to run.</summary>

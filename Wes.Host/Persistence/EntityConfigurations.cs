@@ -44,6 +44,11 @@ internal sealed class RunConfiguration : IEntityTypeConfiguration<Run>
         builder.Property(r => r.RequestJson).HasColumnName("request_json");
         builder.Property(r => r.TagsJson).HasColumnName("tags_json");
         builder.Property(r => r.SystemLogsJson).HasColumnName("system_logs_json");
+        builder.Property(r => r.FilesRemovedAt).HasColumnName("files_removed_at");
+        // The retention sweep reads ended runs whose files are still there, oldest first; runs already swept or
+        // still going are not in the index at all, so it stays small however many runs are kept.
+        builder.HasIndex(r => new { r.EndedAt, r.RunId }).HasDatabaseName("ix_runs_retention_candidates")
+            .HasFilter("files_removed_at IS NULL AND ended_at IS NOT NULL");
         builder.Ignore(r => r.RunState);
     }
 }

@@ -21,7 +21,7 @@ public sealed partial class RunStore(
     private const string RunColumns =
         "seq, run_id, state, submitted_at, started_at, ended_at, updated_at, provider, owner, workflow_type, " +
         "workflow_type_version, workflow_url, engine, engine_version, attempt, not_before, lease_owner, lease_expires_at, " +
-        "engine_pid, provider_handle, exit_code, error_message, cmd_json, outputs_json, request_json, tags_json, system_logs_json";
+        "engine_pid, provider_handle, exit_code, error_message, cmd_json, outputs_json, request_json, tags_json, system_logs_json, files_removed_at";
 
     private const string TaskColumns = "id, run_id, task_id, name, cmd_json, start_time, end_time, exit_code, system_logs_json";
 

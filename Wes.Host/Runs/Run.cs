@@ -40,6 +40,9 @@ public sealed class Run
     public string TagsJson { get; set; } = "{}";
     public string SystemLogsJson { get; set; } = "[]";
 
+    /// <summary>When retention removed the run's files (epoch ms); null while they are kept.</summary>
+    public long? FilesRemovedAt { get; set; }
+
     public RunState RunState => RunStateNames.ParseWes(State);
 
     /// <summary>The run's tags (stored as a JSON object of strings).</summary>

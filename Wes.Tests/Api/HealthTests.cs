@@ -19,7 +19,7 @@ public sealed class HealthTests
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal("Healthy", ready["status"]!.GetValue<string>());
-        Assert.Equal(["database", "engines", "executor"], ready["checks"]!.AsObject().Select(c => c.Key).Order());
+        Assert.Equal(["database", "disk", "engines", "executor"], ready["checks"]!.AsObject().Select(c => c.Key).Order());
         Assert.Contains("schema up to date", ready["checks"]!["database"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Contains("2 worker(s)", ready["checks"]!["executor"]!["description"]!.GetValue<string>(), StringComparison.Ordinal);
         // The WES API itself still wants the token.

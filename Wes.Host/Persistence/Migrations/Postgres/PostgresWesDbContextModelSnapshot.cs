@@ -210,6 +210,10 @@ namespace Wes.Persistence.Migrations.Postgres
                         .HasColumnType("integer")
                         .HasColumnName("exit_code");
 
+                    b.Property<long?>("FilesRemovedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("files_removed_at");
+
                     b.Property<long?>("LeaseExpiresAt")
                         .HasColumnType("bigint")
                         .HasColumnName("lease_expires_at");
@@ -302,6 +306,10 @@ namespace Wes.Persistence.Migrations.Postgres
 
                     b.HasIndex("RunId")
                         .IsUnique();
+
+                    b.HasIndex("EndedAt", "RunId")
+                        .HasDatabaseName("ix_runs_retention_candidates")
+                        .HasFilter("files_removed_at IS NULL AND ended_at IS NOT NULL");
 
                     b.HasIndex("Owner", "Seq");
 

@@ -201,6 +201,10 @@ namespace Wes.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("exit_code");
 
+                    b.Property<long?>("FilesRemovedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("files_removed_at");
+
                     b.Property<long?>("LeaseExpiresAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("lease_expires_at");
@@ -293,6 +297,10 @@ namespace Wes.Persistence.Migrations.Sqlite
 
                     b.HasIndex("RunId")
                         .IsUnique();
+
+                    b.HasIndex("EndedAt", "RunId")
+                        .HasDatabaseName("ix_runs_retention_candidates")
+                        .HasFilter("files_removed_at IS NULL AND ended_at IS NOT NULL");
 
                     b.HasIndex("Owner", "Seq");
 
