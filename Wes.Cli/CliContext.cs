@@ -72,9 +72,11 @@ public sealed class CliContext
     public void WriteTable(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows)
     {
         var table = new Table().Border(IsTerminal ? TableBorder.Rounded : TableBorder.None);
-        foreach (var header in headers)
+        // Ids and times stay whole; only the last column (tags, links) wraps on a narrow terminal.
+        foreach (var (header, index) in headers.Select((h, i) => (h, i)))
         {
-            table.AddColumn(new TableColumn(new Text(header)));
+            var column = new TableColumn(new Text(header));
+            table.AddColumn(index < headers.Count - 1 ? column.NoWrap() : column);
         }
 
         foreach (var row in rows)

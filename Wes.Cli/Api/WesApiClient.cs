@@ -8,6 +8,7 @@ namespace Wes.Cli.Api;
 public sealed class WesApiClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly AuthenticationHeaderValue? _authorization;
 
     public WesApiClient(Uri baseUrl, string? token, HttpMessageHandler? handler = null)
     {
@@ -15,10 +16,7 @@ public sealed class WesApiClient : IDisposable
         BaseUrl = new Uri(baseUrl.AbsoluteUri.TrimEnd('/') + "/");
         _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         _http.Timeout = TimeSpan.FromMinutes(10);
-        if (!string.IsNullOrEmpty(token))
-        {
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
+        _authorization = string.IsNullOrEmpty(token) ? null : new AuthenticationHeaderValue("Bearer", token);
     }
 
     public Uri BaseUrl { get; }
@@ -135,6 +133,12 @@ public sealed class WesApiClient : IDisposable
     private async Task<HttpResponseMessage> SendAsync(
         HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken, HttpStatusCode? allow = null)
     {
+        // The token is for this server only, not for log or output links that name another host.
+        if (_authorization is not null && Uri.Compare(request.RequestUri, BaseUrl, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0)
+        {
+            request.Headers.Authorization = _authorization;
+        }
+
         HttpResponseMessage response;
         try
         {

@@ -73,10 +73,10 @@ public static class OutputsCommand
         {
             if (node is JsonObject obj)
             {
-                if (obj["class"]?.GetValue<string>() == "File" && (obj["location"] ?? obj["path"])?.GetValue<string>() is { } location)
+                if (Text(obj["class"]) == "File" && (Text(obj["location"]) ?? Text(obj["path"])) is { } location)
                 {
-                    var name = obj["basename"]?.GetValue<string>() ?? Path.GetFileName(Uri.TryCreate(location, UriKind.Absolute, out var uri) ? uri.AbsolutePath : location);
-                    files.Add(new OutputFile(name, obj["size"]?.GetValue<long>(), null, location));
+                    var name = Text(obj["basename"]) ?? Path.GetFileName(Uri.TryCreate(location, UriKind.Absolute, out var uri) ? uri.AbsolutePath : location);
+                    files.Add(new OutputFile(name, obj["size"] is JsonValue size && size.TryGetValue<long>(out var bytes) ? bytes : null, null, location));
                 }
 
                 foreach (var child in obj)
@@ -96,6 +96,8 @@ public static class OutputsCommand
         Walk(outputs);
         return (files, outputs);
     }
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
     private static async Task DownloadAsync(CliContext cli, WesApiClient client, List<OutputFile> files, string folder, CancellationToken cancellationToken)
     {

@@ -52,9 +52,11 @@ public sealed class CliClientTests
             .Answer("GET /elsewhere/r1.err", "engine complained\n")
             .Answer("GET https://logs.test/step1.out", "step one output\n");
 
-        var result = await server.RunAsync("logs", "r1");
+        var result = await server.RunAsync("logs", "r1", "--token", "secret");
 
         Assert.True(result.ExitCode == 0, result.ToString());
+        // The token goes to the WES server only, never to a host a link names.
+        Assert.All(server.Requests, r => Assert.Equal(r.Request.Contains("logs.test", StringComparison.Ordinal) ? null : "Bearer secret", r.Authorization));
         Assert.Contains("==> run stdout <==\nengine said hello\n", result.Output, StringComparison.Ordinal);
         Assert.Contains("==> run stderr <==\nengine complained\n", result.Output, StringComparison.Ordinal);
         // The server has no tasks endpoint (WES 1.0): the RunLog's task_logs are used, the absolute link as it is.

@@ -12,8 +12,8 @@ public sealed class RecordedServer : HttpMessageHandler
     public const string Base = "http://wes.test/ga4gh/wes/v1";
     private readonly Dictionary<string, (HttpStatusCode Status, string Body)> _answers = new(StringComparer.Ordinal);
 
-    /// <summary>"METHOD path?query" and the body of each request, in order.</summary>
-    public List<(string Request, string Body)> Requests { get; } = [];
+    /// <summary>"METHOD path?query" (the whole URL for another host), the body and the Authorization header of each request.</summary>
+    public List<(string Request, string Body, string? Authorization)> Requests { get; } = [];
 
     public RecordedServer Answer(string request, string body, HttpStatusCode status = HttpStatusCode.OK)
     {
@@ -24,7 +24,7 @@ public sealed class RecordedServer : HttpMessageHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var key = request.RequestUri!.Host == "wes.test" ? $"{request.Method} {request.RequestUri.PathAndQuery}" : $"{request.Method} {request.RequestUri}";
-        Requests.Add((key, request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken)));
+        Requests.Add((key, request.Content is null ? "" : await request.Content.ReadAsStringAsync(cancellationToken), request.Headers.Authorization?.ToString()));
         var (status, body) = _answers.TryGetValue(key, out var answer)
             ? answer
             : (HttpStatusCode.NotFound, $$"""{"msg": "no recording for {{key}}", "status_code": 404}""");
