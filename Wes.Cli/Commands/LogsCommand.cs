@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using System.Text.Json.Nodes;
 using Wes.Cli.Api;
 
 namespace Wes.Cli.Commands;
@@ -19,11 +20,27 @@ public static class LogsCommand
         var stream = new Option<string?>("--stream") { Description = "Only this stream, without headings" };
         stream.AcceptOnlyFromAmong(Both);
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new output until the run ends (stdout here, stderr to stderr)" };
-        var command = new Command("logs", "Print a run's stdout/stderr and its tasks' logs") { runId, task, stream, follow, cli.Interval };
+        var command = new Command("logs", "Print a run's stdout/stderr and its tasks' logs (--json: the log entries with their links)")
+        {
+            runId, task, stream, follow, cli.Interval,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(follow) && result.GetValue(cli.Json))
+            {
+                result.AddError("--follow prints the logs' text and cannot be combined with --json.");
+            }
+        });
         command.SetAction(async (parse, ct) =>
         {
             using var client = cli.CreateClient(parse);
             var id = parse.GetValue(runId)!;
+            if (parse.GetValue(cli.Json))
+            {
+                await cli.Output.WriteLineAsync((await EntriesJsonAsync(client, id, ct)).ToJsonString(WesJson.Options));
+                return ExitCodes.Success;
+            }
+
             var streams = parse.GetValue(stream) is { } one ? [one] : Both;
             var source = new LogSource(client, id, parse.GetValue(task));
             if (parse.GetValue(follow))
@@ -50,6 +67,34 @@ public static class LogsCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>The server's run_log and every page of its task logs (or a WES 1.0 RunLog's task_logs), as one object.</summary>
+    private static async Task<JsonObject> EntriesJsonAsync(WesApiClient client, string runId, CancellationToken cancellationToken)
+    {
+        var log = JsonNode.Parse((await client.GetRunLogAsync(runId, cancellationToken)).Json) as JsonObject ?? [];
+        var tasks = new JsonArray();
+        try
+        {
+            string? token = null;
+            do
+            {
+                var page = await client.ListTasksAsync(runId, token, cancellationToken);
+                foreach (var node in JsonNode.Parse(page.Json)?["task_logs"] as JsonArray ?? [])
+                {
+                    tasks.Add(node?.DeepClone());
+                }
+
+                token = Paging.Next(token, page.Value.NextPageToken);
+            }
+            while (token is not null);
+        }
+        catch (WesApiException ex) when (ex.StatusCode is 404 or 405 or 501)
+        {
+            tasks = log["task_logs"]?.DeepClone() as JsonArray ?? [];
+        }
+
+        return new JsonObject { ["run_id"] = runId, ["run_log"] = log["run_log"]?.DeepClone(), ["task_logs"] = tasks };
     }
 
     private static string Label(string? taskId) => taskId is null ? "run" : "task " + taskId;

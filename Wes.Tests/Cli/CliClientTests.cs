@@ -137,6 +137,7 @@ public sealed class CliClientTests
     [InlineData("list", "--limit", "0")]
     [InlineData("submit", "wf.cwl", "--dir", ".", "--attach", "x")]
     [InlineData("logs", "r1", "--stream", "both")]
+    [InlineData("logs", "r1", "--follow", "--json")]
     public async Task UsageErrors_ExitTwoWithOneLine(params string[] args)
     {
         var result = await CliHarness.RunAsync(args);

@@ -44,6 +44,9 @@ public sealed class CliEndToEndTests(LocalCliServer server) : IClassFixture<Loca
         Assert.Contains("==> run stdout <==", logs.Output, StringComparison.Ordinal);
         Assert.Contains("\"count\"", logs.Output, StringComparison.Ordinal);
         Assert.Contains("==> task shout stderr <==", logs.Output, StringComparison.Ordinal);
+        var entries = JsonNode.Parse((await WesAsync("logs", runId, "--json")).Output)!;
+        Assert.EndsWith($"/runs/{runId}/stdout", entries["run_log"]!["stdout"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(["shout", "count"], entries["task_logs"]!.AsArray().Select(t => t!["id"]!.GetValue<string>()));
         var status = JsonNode.Parse((await WesAsync("status", runId, "--json")).Output)!;
         Assert.Equal("COMPLETE", status["state"]!.GetValue<string>());
         var listed = await WesAsync("list", "--tag", "project=cli", "--state", "COMPLETE");
