@@ -18,14 +18,13 @@ public static class WesJson
         JsonSerializer.Deserialize<T>(json, Options) ?? throw new JsonException("The server answered null.");
 }
 
-/// <summary>Reads a string field that a server sent as a number or boolean (tags, ids) as its text.</summary>
+/// <summary>Reads a string field that a server sent as a number, boolean or object (tags, ids) as its JSON text.</summary>
 public sealed class LooseStringConverter : JsonConverter<string>
 {
     public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
     {
         JsonTokenType.String => reader.GetString(),
         JsonTokenType.Null => null,
-        JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False => JsonDocument.ParseValue(ref reader).RootElement.GetRawText(),
         _ => JsonDocument.ParseValue(ref reader).RootElement.GetRawText(),
     };
 
