@@ -52,7 +52,8 @@ public sealed class HostProcess : IDisposable
             try
             {
                 using var response = await http.GetAsync(baseUrl + "/ga4gh/wes/v1/service-info");
-                if (response.IsSuccessStatusCode)
+                // With authentication on, a 401 is the server answering too.
+                if (response.IsSuccessStatusCode || response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
                 {
                     return host;
                 }
