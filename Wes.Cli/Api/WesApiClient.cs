@@ -100,9 +100,16 @@ public sealed class WesApiClient : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         using var response = await SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         var partial = target + ".part";
-        await using (var file = File.Create(partial))
+        try
         {
+            await using var file = File.Create(partial);
             await response.Content.CopyToAsync(file, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpIOException or HttpRequestException)
+        {
+            // The connection broke mid-file: a server fault (exit 3), not a local one, and no half file stays behind.
+            File.Delete(partial);
+            throw new WesApiException($"the download of {url} broke off: {ex.Message}", null, ex);
         }
 
         File.Move(partial, target, overwrite: true);

@@ -120,7 +120,7 @@ public sealed class DiskHealthCheck(DiskGuard guard) : IHealthCheck
     {
         var free = guard.FreeBytes() is { } bytes ? $"{bytes / (1024 * 1024)} MB free" : "free space unknown";
         return Task.FromResult(guard.Shortage() is { } shortage
-            ? HealthCheckResult.Unhealthy($"low disk space: {shortage.Describe()}; submissions are refused and queued runs wait")
+            ? HealthCheckResult.Degraded($"low disk space: {shortage.Describe()}; submissions are refused and queued runs wait")
             : HealthCheckResult.Healthy(guard.MinimumBytes > 0 ? $"{free} (minimum {guard.MinimumBytes / (1024 * 1024)} MB)" : $"{free} (no minimum set)"));
     }
 }

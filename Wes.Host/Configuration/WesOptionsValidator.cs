@@ -63,6 +63,9 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         Check(LoggingSetup.Formats.Contains(options.LogFormat.Trim(), StringComparer.OrdinalIgnoreCase),
             "WES_LOG_FORMAT (Wes:LogFormat)", $"must be one of {string.Join(", ", LoggingSetup.Formats)}", options.LogFormat);
         Observability.MetricsOptions.Check(options.Metrics, problems);
+        // Asked for a token on /metrics while the API takes none would leave it open without saying so.
+        problems.Check(!options.Metrics.RequireAuth || options.Auth.IsOn, "WES_METRICS_REQUIRE_AUTH (Wes:Metrics:RequireAuth)",
+            "needs authentication on (WES_AUTH_MODE token or jwt)", options.Metrics.RequireAuth);
         Security.SecuritySettingsRules.Check(options, problems);
         Execution.Sandbox.SandboxSettingsRules.Check(options.Sandbox, problems);
         Notifications.WebhookTargets.Check(options, problems);

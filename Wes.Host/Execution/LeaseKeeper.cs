@@ -37,7 +37,8 @@ public sealed class LeaseKeeper : IDisposable
         _thread = new Lazy<Thread>(() =>
         {
             var thread = new Thread(Loop) { IsBackground = true, Name = "wes-lease-keeper" };
-            thread.Start();
+            // UnsafeStart: the thread serves every run, so it must not take the first run's logging scope along.
+            thread.UnsafeStart();
             return thread;
         });
     }

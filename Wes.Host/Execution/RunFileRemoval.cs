@@ -22,8 +22,15 @@ public static class RunFileRemoval
             Path.Combine(workspace.ExeDir, ".snakemake"),
             Path.Combine(workspace.ExeDir, ".nextflow"),
         ];
-        // Only logs that live in what goes are copied: Snakemake's, in exe/, stay where they are.
-        var going = scratch.Select(PathConfinement.RealPath).OfType<string>().ToList();
+        // Only logs that live in what goes are copied: Snakemake's, in exe/, stay where they are. A scratch path the
+        // workflow replaced by a link (exe/.nextflow -> another run's folder) is not scratch: were its target counted,
+        // outputs linking there would be moved into this run. Only a path that resolves to itself under the run is.
+        var realRoot = PathConfinement.RealPath(workspace.Root);
+        var going = realRoot is null ? [] : scratch
+            .Where(path => PathConfinement.RealPath(path) is { } real
+                && real == Path.Combine(realRoot, Path.GetRelativePath(workspace.Root, path)))
+            .Select(path => Path.Combine(realRoot, Path.GetRelativePath(workspace.Root, path)))
+            .ToList();
         bool IsGoing(string target) => going.Any(folder => PathConfinement.IsUnder(folder, target));
         KeepTaskLogs(workspace, IsGoing);
         KeepLinkedOutputs(workspace, IsGoing);

@@ -19,6 +19,9 @@ public static class NotificationExtensions
         // No request logging: a receiver's URL often holds its token (in the path or the query); the sender logs the host only.
         services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers()
+            // A redirect is not a delivery: followed, a 302 would turn the POST into a bodiless GET whose 200 marked
+            // the alert delivered, and a 307 would send the signed body to a host nobody configured.
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
             .AddResilienceHandler("webhook", (pipeline, context) =>
             {
                 var settings = context.ServiceProvider.GetRequiredService<IOptions<WesOptions>>().Value.Webhook;

@@ -133,24 +133,32 @@ public sealed class WebhookSender(
 
     private async Task DeliverAsync(WebhookDelivery delivery, CancellationToken stoppingToken)
     {
-        var receiver = outbox.Receivers.FirstOrDefault(r => string.Equals(r.Url, delivery.TargetUrl, StringComparison.Ordinal));
-        var run = receiver is null ? null : await store.GetAsync(delivery.RunId, stoppingToken);
-        if (receiver is null || run is null)
+        var run = await store.GetAsync(delivery.RunId, stoppingToken);
+        if (run is null)
         {
-            await GiveUpAsync(delivery, receiver is null ? "the receiver is no longer configured" : "the run no longer exists");
+            await GiveUpAsync(delivery, "the run no longer exists");
             return;
         }
 
+        // A receiver this process does not know may be known to another (settings being rolled out): it waits, up
+        // to the maximum age, for a sender that has it.
+        var receiver = outbox.Receivers.FirstOrDefault(r => string.Equals(r.Url, delivery.TargetUrl, StringComparison.Ordinal));
         string? error;
         try
         {
-            error = await SendAsync(receiver, delivery, run, stoppingToken);
+            error = receiver is null ? "the receiver is not configured in this process" : await SendAsync(receiver, delivery, run, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutting down: hand it back untried, so the next sender need not wait for the lease to run out.
             await outbox.ReleaseAsync(delivery, identity.Id, CancellationToken.None);
             return;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Anything else (a run row that cannot be turned into a payload) is this row's failure: it is retried and
+            // finally given up like a refused delivery, never left leased to be claimed again forever.
+            error = $"{ex.GetType().Name}: {ex.Message}";
         }
 
         if (error is null)

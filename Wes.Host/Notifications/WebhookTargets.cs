@@ -40,8 +40,16 @@ public static class WebhookTargets
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (setting, target) in Configured(options))
         {
-            problems.Check(IsHttpUrl(target.Url), $"{setting.Url}", "must be an absolute http(s) URL", target.Url);
-            problems.Check(seen.Add(target.Url), $"{setting.Url}", "names a receiver that is already configured", target.Url);
+            // A receiver's URL often holds its token, so the message names the setting, not the value.
+            if (!IsHttpUrl(target.Url))
+            {
+                problems.Add($"{setting.Url}", "must be an absolute http(s) URL");
+            }
+            else if (!seen.Add(target.Url))
+            {
+                problems.Add($"{setting.Url}", "names a receiver that is already configured");
+            }
+
             problems.Check(ParseStates(target.States) is not null, $"{setting.States}",
                 $"may only list the terminal states {TerminalNames}, separated by commas, or *", target.States);
         }

@@ -37,15 +37,17 @@ public sealed class DiskGuardTests : IDisposable
     }
 
     [Fact]
-    public async Task Ready_WhenTheDiskIsLow_Is503AndNamesTheDisk_AndIsHealthyWithoutAMinimum()
+    public async Task Ready_WhenTheDiskIsLow_ReportsTheDiskDegradedButStaysInService_AndIsHealthyWithoutAMinimum()
     {
         using (var low = Factory(MoreThanAnyDisk, workers: 0))
         using (var http = low.CreateClient())
         {
             using var ready = await http.GetAsync("/health/ready");
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-            var disk = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["checks"]!["disk"]!;
-            Assert.Equal("Unhealthy", disk["status"]!.GetValue<string>());
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            var body = JsonNode.Parse(await ready.Content.ReadAsStringAsync())!;
+            Assert.Equal("Degraded", body["status"]!.GetValue<string>());
+            var disk = body["checks"]!["disk"]!;
+            Assert.Equal("Degraded", disk["status"]!.GetValue<string>());
             Assert.Contains("low disk space", disk["description"]!.GetValue<string>(), StringComparison.Ordinal);
             Assert.DoesNotContain(_dataDir, disk["description"]!.GetValue<string>(), StringComparison.Ordinal);
         }

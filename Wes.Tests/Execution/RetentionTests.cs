@@ -227,6 +227,33 @@ public sealed class RetentionTests : IDisposable
         }
     }
 
+    [Fact]
+    public void RemoveScratch_AScratchFolderReplacedByALinkToAnotherRun_MovesNothingOfThatRunIn()
+    {
+        var runsDir = TempDirectory.Create("wes-scratch-link");
+        try
+        {
+            var victim = new RunWorkspace(runsDir, Guid.NewGuid().ToString());
+            RetentionRuns.Write(Path.Combine(victim.OutputsDir, "secret.txt"), "another run's output");
+            var workspace = new RunWorkspace(runsDir, Guid.NewGuid().ToString());
+            RetentionRuns.PlantFiles(workspace.Root);
+            // The workflow makes its engine cache a link to the other run, and links an output into it.
+            Directory.CreateSymbolicLink(Path.Combine(workspace.ExeDir, ".nextflow"), victim.Root);
+            File.CreateSymbolicLink(Path.Combine(workspace.OutputsDir, "stolen.txt"), Path.Combine(victim.OutputsDir, "secret.txt"));
+
+            RunFileRemoval.RemoveScratch(workspace);
+
+            Assert.Equal("another run's output", File.ReadAllText(Path.Combine(victim.OutputsDir, "secret.txt")));
+            Assert.NotNull(new FileInfo(Path.Combine(workspace.OutputsDir, "stolen.txt")).LinkTarget);
+            Assert.False(Directory.Exists(Path.Combine(workspace.ExeDir, ".nextflow")));
+            Assert.True(Directory.Exists(victim.Root));
+        }
+        finally
+        {
+            TempDirectory.Delete(runsDir);
+        }
+    }
+
     private static async Task AssertGoneAsync(WesClient wes, string relative, string expected)
     {
         var error = await wes.GetJsonAsync(relative, HttpStatusCode.Gone);

@@ -121,6 +121,23 @@ public sealed class WebhookAlertTests
     }
 
     [Fact]
+    public async Task ReceiverThatRedirects_IsNotFollowed_AndTheAlertIsTriedAgainAtTheConfiguredUrl()
+    {
+        using var receiver = new WebhookListener(statuses: [302]);
+        using var factory = new WesApplicationFactory(settings: Settings(receiver.Url));
+        using var client = factory.CreateWesClient();
+
+        var runId = await RunToEndAsync(client, FailingRun());
+        var first = await receiver.NextAsync();
+        var second = await receiver.NextAsync();
+
+        Assert.Equal((302, 200), (first.AnsweredStatus, second.AnsweredStatus));
+        Assert.All(receiver.Received, r => Assert.Equal(("POST", new Uri(receiver.Url).PathAndQuery), (r.Method, r.PathAndQuery)));
+        var delivered = await WaitForDeliveryAsync(factory, runId, d => d.Outcome is not null, "the alert is delivered on its second try");
+        Assert.Equal((WebhookDelivery.Delivered, 2), (delivered.Outcome, delivered.Attempts));
+    }
+
+    [Fact]
     public async Task ReceiverDownWhenTheRunFails_GetsTheAlertFromTheRestartedServer()
     {
         var dataDir = TempDirectory.Create("wes-webhook-restart");

@@ -71,6 +71,16 @@ public sealed class MetricsEndpointTests
         Assert.Contains(failures, failure => failure.StartsWith("WES_LOG_FORMAT (Wes:LogFormat)", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Validator_NamesMetricsRequireAuth_WhenAuthenticationIsOff()
+    {
+        var failures = Validate(new WesOptions { Metrics = new MetricsOptions { RequireAuth = true } });
+        var withTokens = Validate(new WesOptions { Metrics = new MetricsOptions { RequireAuth = true }, Auth = { Mode = "token" } });
+
+        Assert.Contains(failures, failure => failure.StartsWith("WES_METRICS_REQUIRE_AUTH (Wes:Metrics:RequireAuth) needs authentication on", StringComparison.Ordinal));
+        Assert.DoesNotContain(withTokens, failure => failure.StartsWith("WES_METRICS_REQUIRE_AUTH", StringComparison.Ordinal));
+    }
+
     private static List<string> Validate(WesOptions options) =>
         new WesOptionsValidator().Validate(null, options).Failures?.ToList() ?? [];
 }

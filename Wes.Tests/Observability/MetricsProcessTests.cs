@@ -102,11 +102,16 @@ public sealed class MetricsProcessTests : IDisposable
         var environment = Environment();
         environment["WES_METRICS_URLS"] = $"http://127.0.0.1:{LocalHttpServer.FreePort()}";
         environment["WES_METRICS_REQUIRE_AUTH"] = "true";
+        // Authentication on, so what is refused is the executor's lack of it, not the setting on its own.
+        foreach (var (key, value) in TestAuth.TokenSettings())
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
+        }
 
         var (exitCode, output) = await HostProcess.RunToEndAsync(environment, "executor");
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("WES_METRICS_REQUIRE_AUTH", output, StringComparison.Ordinal);
+        Assert.Contains("cannot be true for an executor", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -77,6 +77,12 @@ public sealed class WebhookListener : IDisposable
                 _all.Enqueue(request);
                 _received.Writer.TryWrite(request);
                 context.Response.StatusCode = status;
+                if (status is >= 300 and < 400)
+                {
+                    // A redirect to a page that answers 200 to anything: a sender that followed it would look delivered.
+                    context.Response.RedirectLocation = "/landing";
+                }
+
                 context.Response.Close();
             }
             catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or IOException)
