@@ -54,14 +54,15 @@ public static class RunEndpoints
     private static async Task<Ok<RunIdResponse>> RunWorkflowAsync(
         HttpRequest request, WesCaller caller, RunSubmitter submitter, DiskGuard disk, IOptions<WesOptions> options, CancellationToken ct)
     {
-        // Refused before the body is read, so a refused submission writes nothing at all.
-        if (disk.Shortage() is { } shortage)
+        // Refused before the body is read, so a refused submission writes nothing at all. A retry whose key is already
+        // stored creates nothing either, so it still gets its run's id.
+        var idempotencyKey = IdempotencyKeys.Read(request.Headers);
+        if (disk.Shortage() is { } shortage && !await submitter.IsStoredKeyAsync(caller, idempotencyKey, ct))
         {
             throw new ApiException(StatusCodes.Status507InsufficientStorage,
                 $"The server is low on disk space and accepts no new runs for now: {shortage.Describe()}. Try again later.");
         }
 
-        var idempotencyKey = IdempotencyKeys.Read(request.Headers);
         var submission = await RunSubmissionReader.ReadAsync(request, options.Value.Limits, ct);
         var runId = await submitter.SubmitAsync(submission, caller, idempotencyKey, ct);
         return TypedResults.Ok(new RunIdResponse(runId));

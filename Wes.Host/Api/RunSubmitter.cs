@@ -115,6 +115,18 @@ public sealed class RunSubmitter(
         return runId;
     }
 
+    /// <summary>Whether a live submission already holds this caller's Idempotency-Key (a retry, which stores nothing new).</summary>
+    public async Task<bool> IsStoredKeyAsync(WesCaller caller, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        if (idempotencyKey is null)
+        {
+            return false;
+        }
+
+        var validFrom = (clock.GetUtcNow() - options.Value.Idempotency.KeyLifetime).ToUnixTimeMilliseconds();
+        return await store.FindSubmissionKeyAsync(IdempotencyKeys.Scope(caller), idempotencyKey, validFrom, cancellationToken) is not null;
+    }
+
     private async Task<SubmissionKeyClaim> KeyClaimAsync(RunSubmission submission, WesCaller caller, string key, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();

@@ -37,6 +37,36 @@ public sealed class DiskGuardTests : IDisposable
     }
 
     [Fact]
+    public async Task Submit_WhenTheDiskIsLow_StillAnswersARetryWithAStoredIdempotencyKey_ButRefusesANewKey()
+    {
+        string runId;
+        using (var fine = Factory(null, workers: 0))
+        using (var wes = fine.CreateWesClient())
+        {
+            using var first = await PostWithKeyAsync(wes, "retry-me");
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            runId = JsonNode.Parse(await first.Content.ReadAsStringAsync())!["run_id"]!.GetValue<string>();
+        }
+
+        using var low = Factory(MoreThanAnyDisk, workers: 0);
+        using var client = low.CreateWesClient();
+        using var retry = await PostWithKeyAsync(client, "retry-me");
+        using var fresh = await PostWithKeyAsync(client, "a-new-key");
+
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(runId, JsonNode.Parse(await retry.Content.ReadAsStringAsync())!["run_id"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.InsufficientStorage, fresh.StatusCode);
+        Assert.Equal(1, await client.CountRunsAsync());
+    }
+
+    private static async Task<HttpResponseMessage> PostWithKeyAsync(WesClient wes, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, wes.Url("/runs")) { Content = new RunRequestBuilder().ToMultipart() };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+        return await wes.Http.SendAsync(request);
+    }
+
+    [Fact]
     public async Task Ready_WhenTheDiskIsLow_ReportsTheDiskDegradedButStaysInService_AndIsHealthyWithoutAMinimum()
     {
         using (var low = Factory(MoreThanAnyDisk, workers: 0))
