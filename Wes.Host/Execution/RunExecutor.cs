@@ -126,21 +126,24 @@ public sealed class RunExecutor(
 
         // 5. Record once: tasks first, then the one conditional state change that reports the outcome.
         await RecordTasksAsync(run, request, provider, result, commandJson);
-        if (await RecordOutcomeAsync(run, state, result, stopSwitch.Reason, stopping) is { } recorded)
+        var recorded = await RecordOutcomeAsync(run, state, result, stopSwitch.Reason, stopping);
+        if (recorded is not null)
         {
-            scope.State = recorded;
-            logger.LogInformation("Run {RunId} recorded {State}", run.RunId, recorded.ToWes());
+            scope.State = recorded.Value;
+            logger.LogInformation("Run {RunId} recorded {State}", run.RunId, recorded.Value.ToWes());
         }
 
         // 6. Scratch and engine caches go once the run has ended for good; a retry of it would still want them.
-        await RemoveScratchIfEndedAsync(run.RunId, workspace, stopping);
+        await RemoveScratchIfEndedAsync(run.RunId, recorded, workspace, stopping);
     }
 
-    private async Task RemoveScratchIfEndedAsync(string runId, RunWorkspace workspace, CancellationToken stopping)
+    private async Task RemoveScratchIfEndedAsync(string runId, RunState? recorded, RunWorkspace workspace, CancellationToken stopping)
     {
         try
         {
-            if ((await store.GetStateAsync(runId, stopping))?.IsTerminal() == true)
+            // The state this worker recorded answers without a query; only when it recorded none (another writer won) is it read.
+            var state = recorded ?? await store.GetStateAsync(runId, stopping);
+            if (state?.IsTerminal() == true)
             {
                 RunFileRemoval.RemoveScratch(workspace);
             }

@@ -70,7 +70,8 @@ public sealed class DiskGuard(IOptions<WesOptions> options, TimeProvider clock, 
         }
     }
 
-    private static long? ReadFreeBytes(string dataDir)
+    /// <summary>Free bytes on the volume holding <paramref name="dataDir"/> (or its nearest existing parent); null when the file system gives no figure.</summary>
+    internal static long? ReadFreeBytes(string dataDir)
     {
         // The data folder may not exist yet (PostgreSQL, before the first run): its nearest existing parent is on the same volume.
         var folder = new DirectoryInfo(dataDir);

@@ -77,7 +77,7 @@ public static class StorageCheck
                 : $"Cannot start: the {what} {folder} cannot be written ({Reason(ex)}). Make it writable by the server's user (check its owner and mode with ls -ld, immutable attributes with lsattr, and whether its file system is mounted read-only), then start again.";
         }
 
-        var free = FreeBytes(folder);
+        var free = DiskGuard.ReadFreeBytes(folder);
         return free < MinFreeBytes ? Full(folder, what, free.Value) : null;
     }
 
@@ -102,19 +102,6 @@ public static class StorageCheck
 
     private static string Full(string folder, string what, long free) =>
         $"Cannot start: the disk holding the {what} {folder} is full ({free} bytes free, at least {MinFreeBytes} needed). Free space on it, then start again.";
-
-    private static long? FreeBytes(string folder)
-    {
-        try
-        {
-            return new DriveInfo(folder).AvailableFreeSpace;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            // The probe write succeeded; a file system that reports no free space figure is not refused for it.
-            return null;
-        }
-    }
 
     private static string Reason(Exception ex) => ex switch
     {
