@@ -22,7 +22,8 @@ public sealed class RunSubmitter(
     RunStore store, SubmissionBatcher batcher, EngineCatalog catalog, IEnumerable<IExecutionProvider> providers, IValidator<RunSubmission> validator,
     IOptions<WesOptions> options, TimeProvider clock, ILogger<RunSubmitter> logger)
 {
-    private readonly IExecutionProvider _provider = ExecutionProviders.Default(providers, options.Value);
+    private readonly IExecutionProvider _defaultProvider = ExecutionProviders.Default(providers, options.Value);
+    private readonly IReadOnlyList<IExecutionProvider> _providers = providers.ToList();
 
     public async Task<string> SubmitAsync(RunSubmission submission, WesCaller caller, string? idempotencyKey, CancellationToken cancellationToken)
     {
@@ -44,8 +45,9 @@ public sealed class RunSubmitter(
             throw QueueFull(caller, maxQueued);
         }
 
+        var provider = ChooseProvider(submission);
         submission.Engines = catalog.Registered;
-        submission.Available = await _provider.GetEnginesAsync(cancellationToken);
+        submission.Available = await provider.GetEnginesAsync(cancellationToken);
         var validation = await validator.ValidateAsync(submission, cancellationToken);
         if (!validation.IsValid)
         {
@@ -62,7 +64,7 @@ public sealed class RunSubmitter(
             RunId = runId,
             State = RunState.Queued.ToWes(),
             SubmittedAt = clock.GetUtcNow().ToUnixTimeMilliseconds(),
-            Provider = _provider.Name,
+            Provider = provider.Name,
             Owner = caller.User,
             WorkflowType = engine.WorkflowType,
             WorkflowTypeVersion = engine.NormalizeTypeVersion(submission.WorkflowTypeVersion!)!,
@@ -125,6 +127,21 @@ public sealed class RunSubmitter(
 
         var validFrom = (clock.GetUtcNow() - options.Value.Idempotency.KeyLifetime).ToUnixTimeMilliseconds();
         return await store.FindSubmissionKeyAsync(IdempotencyKeys.Scope(caller), idempotencyKey, validFrom, cancellationToken) is not null;
+    }
+
+    /// <summary>The provider the run's "wes.provider" tag names (400 when this server has none by that name), else the default.</summary>
+    private IExecutionProvider ChooseProvider(RunSubmission submission)
+    {
+        if (submission.Tags.Error is not null)
+        {
+            // The tags' own problem is reported by the validator, with the rest.
+            return _defaultProvider;
+        }
+
+        return ExecutionProviders.Choose(_providers, _defaultProvider, submission.Tags.Value) ??
+            throw new ApiException(StatusCodes.Status400BadRequest,
+                $"tags: {ExecutionProviders.Tag} must name one of this server's providers: " +
+                string.Join(", ", _providers.Select(p => p.Name).Order(StringComparer.OrdinalIgnoreCase)) + ".");
     }
 
     private async Task<SubmissionKeyClaim> KeyClaimAsync(RunSubmission submission, WesCaller caller, string key, CancellationToken cancellationToken)

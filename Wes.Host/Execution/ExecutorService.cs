@@ -65,6 +65,8 @@ public sealed class ExecutorService(
         }
 
         await stopping;
+        // Runs followed in the background let go of their leases (their work goes on) before the process ends.
+        await executor.LeaveDetachedAsync().WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     private async Task WorkerLoopAsync(CancellationToken stoppingToken)

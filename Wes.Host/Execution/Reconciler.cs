@@ -9,10 +9,12 @@ namespace Wes.Execution;
 /// <summary>
 /// Finds runs whose executor is gone (its lease ran out, or it was an earlier process on this host) and settles them:
 /// CANCELING becomes CANCELED; INITIALIZING/RUNNING go back to QUEUED while attempts remain, else SYSTEM_ERROR.
-/// Any engine process group the dead executor left on this host is killed first.
+/// Any engine process group the dead executor left on this host is killed first. A run whose work goes on elsewhere
+/// (a detached provider's) is adopted instead: this executor takes its lease and follows the same work again.
 /// </summary>
 public sealed class Reconciler(
-    RunStore store, LeaseKeeper leases, ExecutorIdentity identity, WorkspaceJanitor janitor, IOptions<WesOptions> options, ILogger<Reconciler> logger)
+    RunStore store, RunExecutor executor, LeaseKeeper leases, ExecutorIdentity identity, WorkspaceJanitor janitor,
+    IOptions<WesOptions> options, ILogger<Reconciler> logger)
 {
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
     {
@@ -23,6 +25,12 @@ public sealed class Reconciler(
             // more (its record failed, or it was fenced off) is settled like any other, or it would wait for a restart.
             if (run.LeaseOwner == identity.Id && leases.IsHeld(run.RunId))
             {
+                continue;
+            }
+
+            if (executor.CanResume(run))
+            {
+                settled += await AdoptAsync(run, cancellationToken) ? 1 : 0;
                 continue;
             }
 
@@ -53,5 +61,13 @@ public sealed class Reconciler(
 
         await janitor.SweepIfDueAsync(cancellationToken);
         return settled;
+    }
+
+    private async Task<bool> AdoptAsync(Run run, CancellationToken cancellationToken)
+    {
+        var note = $"Executor {identity.Id} follows this run's work ({run.ProviderHandle}) again; " +
+            (run.LeaseOwner is null ? "its executor shut down." : $"executor {run.LeaseOwner} went away.");
+        var adopted = await store.AdoptAsync(run, identity.Id, TimeSpan.FromSeconds(options.Value.LeaseSeconds), note, cancellationToken);
+        return adopted is not null && executor.TryResume(adopted, cancellationToken);
     }
 }

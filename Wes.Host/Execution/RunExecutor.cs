@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
@@ -15,11 +16,13 @@ namespace Wes.Execution;
 /// the <see cref="LeaseKeeper"/> on its own thread; the run's tasks are read on a loop of their own. Neither the
 /// lease nor the record of the outcome depends on anything the workflow wrote.
 /// </summary>
-public sealed class RunExecutor(
+public sealed partial class RunExecutor(
     RunStore store, IEnumerable<IExecutionProvider> providers, EngineCatalog catalog, RunCancellations cancellations,
     LeaseKeeper leases, RunRetryPolicy retryPolicy, RunSignal signal, ExecutorIdentity identity, IOptions<WesOptions> options,
     TimeProvider clock, ILogger<RunExecutor> logger)
 {
+    private readonly ConcurrentDictionary<string, Task> _detached = new(StringComparer.Ordinal);
+
     private static readonly TimeSpan ProgressGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan LongestRecordDelay = TimeSpan.FromSeconds(30);
 
@@ -43,22 +46,26 @@ public sealed class RunExecutor(
         using var logScope = RunLogScope.Begin(logger, run, out var scope);
         logger.LogInformation("Run {RunId} claimed for attempt {Attempt}", run.RunId, run.Attempt);
         var stopSwitch = cancellations.Register(run.RunId);
+        var hold = leases.Hold(run.RunId, stopSwitch);
+        var handedOff = false;
         try
         {
-            using (leases.Hold(run.RunId, stopSwitch))
-            {
-                await ExecuteClaimedAsync(run, scope, stopSwitch, stopping);
-            }
+            handedOff = await ExecuteClaimedAsync(run, scope, stopSwitch, hold, stopping);
         }
         finally
         {
-            cancellations.Unregister(run.RunId);
+            if (!handedOff)
+            {
+                hold.Dispose();
+                cancellations.Unregister(run.RunId);
+            }
         }
 
         return true;
     }
 
-    private async Task ExecuteClaimedAsync(Run run, RunLogScope scope, RunStopSwitch stopSwitch, CancellationToken stopping)
+    /// <summary>Executes a claimed run; true when its following was handed to the background (a detached provider's work).</summary>
+    private async Task<bool> ExecuteClaimedAsync(Run run, RunLogScope scope, RunStopSwitch stopSwitch, IDisposable hold, CancellationToken stopping)
     {
         var workspace = new RunWorkspace(options.Value.RunsDir, run.RunId);
         try
@@ -76,15 +83,13 @@ public sealed class RunExecutor(
         {
             var unknown = new ExecutionResult(ExecutionOutcome.SystemError, Message: $"This server has no provider '{run.Provider}' or engine '{run.Engine}'.");
             await RecordOutcomeAsync(run, RunState.Initializing, unknown, StopReason.None, stopping);
-            return;
+            return false;
         }
 
         var request = new ExecutionRequest(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson, engine));
         var state = RunState.Initializing;
         string? commandJson = null;
-        using var progressStop = new CancellationTokenSource();
-        var progress = Task.CompletedTask;
-        ExecutionResult result;
+        string handle;
         try
         {
             // 2. Prepare the run directory and the command.
@@ -93,29 +98,49 @@ public sealed class RunExecutor(
 
             // 3. Start, then record the handle with INITIALIZING -> RUNNING. A cancel that came in meanwhile wins, and
             //    the work is then stopped by following it with the switch already thrown.
-            var handle = await provider.StartAsync(request, work, CancellationToken.None);
+            handle = await provider.StartAsync(request, work, CancellationToken.None);
             if (await RecordStartAsync(run, handle, commandJson, stopSwitch, stopping))
             {
                 state = scope.State = RunState.Running;
+                if (provider is IDetachedProvider detached)
+                {
+                    // The work runs elsewhere: this worker is free for the next run while it is followed.
+                    FollowInBackground(run, request, detached, handle, commandJson, stopSwitch, hold, stopping);
+                    return true;
+                }
             }
-
-            // 4. Follow to the end: the provider returns only once the work and everything it started are gone.
-            progress = Task.Run(() => FollowProgressAsync(request, provider, progressStop.Token), CancellationToken.None);
-            result = await provider.FollowAsync(request, handle, stopSwitch.Token);
-        }
-        catch (PreparationException ex)
-        {
-            result = new ExecutionResult(ExecutionOutcome.SystemError, Message: ex.Message);
-        }
-        catch (OperationCanceledException) when (stopSwitch.Token.IsCancellationRequested)
-        {
-            // Stopped while preparing (e.g. during a download): nothing was started, so nothing is left running.
-            result = new ExecutionResult(ExecutionOutcome.Stopped);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            logger.LogError(ex, "Provider {Provider} failed on run {RunId}", provider.Name, run.RunId);
-            result = new ExecutionResult(ExecutionOutcome.SystemError, Message: $"Provider {provider.Name} failed: {ex.Message}");
+            var failed = Failure(provider, run, stopSwitch.Token, ex);
+            await RecordEndAsync(run, request, provider, state, failed, commandJson, stopSwitch, scope, stopping);
+            return false;
+        }
+
+        // 4. Follow to the end: the provider returns only once the work and everything it started are gone.
+        var result = await FollowAsync(request, provider, () => provider.FollowAsync(request, handle, stopSwitch.Token), stopSwitch.Token, CancellationToken.None);
+        await RecordEndAsync(run, request, provider, state, result, commandJson, stopSwitch, scope, stopping);
+        return false;
+    }
+
+    /// <summary>Follows the work to its end while the run's tasks are read on a loop beside it.</summary>
+    /// <param name="leave">This process stops following (a detached provider's work goes on): rethrown, not recorded.</param>
+    private async Task<ExecutionResult> FollowAsync(
+        ExecutionRequest request, IExecutionProvider provider, Func<Task<ExecutionResult>> follow, CancellationToken stop, CancellationToken leave)
+    {
+        using var progressStop = new CancellationTokenSource();
+        var progress = Task.Run(() => FollowProgressAsync(request, provider, progressStop.Token), CancellationToken.None);
+        try
+        {
+            return await follow();
+        }
+        catch (OperationCanceledException) when (leave.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return Failure(provider, request.Run, stop, ex);
         }
         finally
         {
@@ -123,8 +148,28 @@ public sealed class RunExecutor(
             // A reader stuck on something the workflow left is abandoned, never waited for.
             await progress.WaitAsync(ProgressGrace, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
         }
+    }
 
-        // 5. Record once: tasks first, then the one conditional state change that reports the outcome.
+    private ExecutionResult Failure(IExecutionProvider provider, Run run, CancellationToken stop, Exception ex)
+    {
+        switch (ex)
+        {
+            case PreparationException:
+                return new ExecutionResult(ExecutionOutcome.SystemError, Message: ex.Message);
+            case OperationCanceledException when stop.IsCancellationRequested:
+                // Stopped while preparing (e.g. during a download), or while following: nothing is left running.
+                return new ExecutionResult(ExecutionOutcome.Stopped);
+            default:
+                logger.LogError(ex, "Provider {Provider} failed on run {RunId}", provider.Name, run.RunId);
+                return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"Provider {provider.Name} failed: {ex.Message}");
+        }
+    }
+
+    /// <summary>5. Records once: tasks first, then the one conditional state change that reports the outcome; then 6. scratch.</summary>
+    private async Task RecordEndAsync(
+        Run run, ExecutionRequest request, IExecutionProvider provider, RunState state, ExecutionResult result, string? commandJson,
+        RunStopSwitch stopSwitch, RunLogScope scope, CancellationToken stopping)
+    {
         await RecordTasksAsync(run, request, provider, result, commandJson);
         var recorded = await RecordOutcomeAsync(run, state, result, stopSwitch.Reason, stopping);
         if (recorded is not null)
@@ -133,8 +178,8 @@ public sealed class RunExecutor(
             logger.LogInformation("Run {RunId} recorded {State}", run.RunId, recorded.Value.ToWes());
         }
 
-        // 6. Scratch and engine caches go once the run has ended for good; a retry of it would still want them.
-        await RemoveScratchIfEndedAsync(run.RunId, recorded, workspace, stopping);
+        // Scratch and engine caches go once the run has ended for good; a retry of it would still want them.
+        await RemoveScratchIfEndedAsync(run.RunId, recorded, request.Workspace, stopping);
     }
 
     private async Task RemoveScratchIfEndedAsync(string runId, RunState? recorded, RunWorkspace workspace, CancellationToken stopping)

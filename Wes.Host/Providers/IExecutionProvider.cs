@@ -54,7 +54,22 @@ public interface IExecutionProvider
 
 public static class ExecutionProviders
 {
+    /// <summary>The tag that picks a run's provider by name; without it the run goes to DEFAULT_WES_PROVIDER.</summary>
+    public const string Tag = "wes.provider";
+
     /// <summary>The provider new runs are submitted under (DEFAULT_WES_PROVIDER).</summary>
     public static IExecutionProvider Default(IEnumerable<IExecutionProvider> providers, Configuration.WesOptions options) =>
         providers.First(p => string.Equals(p.Name, options.DefaultProvider, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The provider a run's tags ask for, or the default; null when the tag names none this server has.</summary>
+    public static IExecutionProvider? Choose(
+        IReadOnlyCollection<IExecutionProvider> providers, IExecutionProvider defaultProvider, JsonObject? tags)
+    {
+        if (tags?[Tag] is not JsonValue value || !value.TryGetValue<string>(out var name) || string.IsNullOrWhiteSpace(name))
+        {
+            return defaultProvider;
+        }
+
+        return providers.FirstOrDefault(p => string.Equals(p.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
+    }
 }
