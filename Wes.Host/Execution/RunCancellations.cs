@@ -27,13 +27,18 @@ public sealed class RunStopSwitch
 public sealed class RunCancellations
 {
     private readonly ConcurrentDictionary<string, RunStopSwitch> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _detached = new(StringComparer.Ordinal);
 
     public RunStopSwitch Register(string runId) => _running[runId] = new RunStopSwitch();
 
     public void Unregister(string runId)
     {
         _running.TryRemove(runId, out _);
+        _detached.TryRemove(runId, out _);
     }
+
+    /// <summary>The run's work goes on elsewhere and holds no worker (see <see cref="Providers.IDetachedProvider"/>).</summary>
+    public void MarkDetached(string runId) => _detached[runId] = 0;
 
     public void Stop(string runId, StopReason reason)
     {
@@ -52,4 +57,7 @@ public sealed class RunCancellations
     }
 
     public int Count => _running.Count;
+
+    /// <summary>How many of the runs are followed without a worker.</summary>
+    public int DetachedCount => _detached.Count;
 }

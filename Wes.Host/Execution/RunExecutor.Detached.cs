@@ -12,9 +12,6 @@ namespace Wes.Execution;
 /// </summary>
 public sealed partial class RunExecutor
 {
-    /// <summary>How many runs this process follows in the background.</summary>
-    public int DetachedCount => _detached.Count;
-
     /// <summary>
     /// Follows again a started run this executor has just adopted (see <see cref="Persistence.RunStore.AdoptAsync"/>);
     /// false when its provider is not a detached one this server has, so the run must be settled another way.
@@ -56,6 +53,7 @@ public sealed partial class RunExecutor
         RunStopSwitch stopSwitch, IDisposable hold, CancellationToken stopping)
     {
         var following = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cancellations.MarkDetached(run.RunId);
         _detached[run.RunId] = following.Task;
         _ = Task.Run(async () =>
         {

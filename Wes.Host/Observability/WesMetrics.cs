@@ -94,7 +94,8 @@ public sealed class WesMetrics : IHostedService, IDisposable
             return [];
         }
 
-        var busy = Math.Min(_running.Count, _workers);
+        // Runs followed without a worker (their work runs elsewhere) leave the workers free.
+        var busy = Math.Clamp(_running.Count - _running.DetachedCount, 0, _workers);
         return
         [
             new Measurement<int>(busy, new KeyValuePair<string, object?>("status", "busy")),

@@ -44,6 +44,9 @@ public sealed class DetachedProviderTests : IDisposable
             await client.WaitForAsync(runId, "RUNNING", Timeout);
         }
 
+        var running = server.Service<Wes.Execution.RunCancellations>();
+        Assert.Equal((3, 3), (running.Count, running.DetachedCount));
+
         // The one worker is still free for local work while all three wait.
         var mock = await client.SubmitAsync(new RunRequestBuilder());
         Assert.Equal("COMPLETE", await client.WaitForTerminalAsync(mock, Timeout));
