@@ -216,10 +216,11 @@ public sealed class WebhookSender(
     private async Task GiveUpAsync(WebhookDelivery delivery, string error)
     {
         await outbox.FinishAsync(delivery, identity.Id, WebhookDelivery.GaveUp, error, Now, CancellationToken.None);
-        metrics.Count(WebhookDelivery.GaveUp);
         logger.LogWarning(
             "Webhook alert {DeliveryId} for run {RunId} ({State}) to {Receiver} given up after {Attempts} tries: {Error}",
             delivery.DeliveryId, delivery.RunId, delivery.State, Authority(delivery.TargetUrl), delivery.Attempts + 1, error);
+        // Counted after the line is written: whoever sees the count can also find the line.
+        metrics.Count(WebhookDelivery.GaveUp);
     }
 
     /// <summary>The wait after the n-th failed try: doubling from Wes:Webhook:RetryDelaySeconds, at most an hour, ±20% jitter.</summary>
