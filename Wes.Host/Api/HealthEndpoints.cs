@@ -13,7 +13,7 @@ namespace Wes.Api;
 
 /// <summary>
 /// /health/live (the process answers) and /health/ready (the database is reachable and migrated, an engine is
-/// available, and the executor pool is alive where this process executes runs). Outside the WES API: no token needed,
+/// available, the executor pool is alive where this process executes runs, and the Slurm controller answers where Slurm is used). Outside the WES API: no token needed,
 /// so load balancers and container runtimes can ask; the answer names no path, address or secret.
 /// </summary>
 public static class HealthEndpoints
@@ -31,7 +31,8 @@ public static class HealthEndpoints
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag], timeout: CheckTimeout)
             .AddCheck<EnginesHealthCheck>("engines", tags: [ReadyTag], timeout: CheckTimeout)
             .AddCheck<ExecutorHealthCheck>("executor", tags: [ReadyTag], timeout: CheckTimeout)
-            .AddCheck<DiskHealthCheck>("disk", tags: [ReadyTag], timeout: CheckTimeout);
+            .AddCheck<DiskHealthCheck>("disk", tags: [ReadyTag], timeout: CheckTimeout)
+            .AddCheck<Providers.Slurm.SlurmHealthCheck>("slurm", tags: [ReadyTag], timeout: CheckTimeout);
         return services;
     }
 

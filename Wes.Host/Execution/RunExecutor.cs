@@ -206,6 +206,8 @@ public sealed partial class RunExecutor(
         var changes = new TransitionChanges
         {
             ProviderHandle = handle, EnginePid = LocalProcessHandle.Parse(handle)?.Pid, CmdJson = commandJson,
+            // Work that runs elsewhere is named in the run's log (a Slurm job id, a remote run), where users look for it.
+            SystemLog = LocalProcessHandle.Parse(handle) is null ? $"Attempt {run.Attempt} started as {handle}." : null,
         };
         var outcome = await DurablyAsync(run.RunId, "record the start", ct =>
             WriteAsync(run.RunId, RunState.Initializing, RunState.Running, changes, "engine started", ct), stopping);
