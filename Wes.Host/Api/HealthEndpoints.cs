@@ -31,8 +31,16 @@ public static class HealthEndpoints
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag], timeout: CheckTimeout)
             .AddCheck<EnginesHealthCheck>("engines", tags: [ReadyTag], timeout: CheckTimeout)
             .AddCheck<ExecutorHealthCheck>("executor", tags: [ReadyTag], timeout: CheckTimeout)
-            .AddCheck<DiskHealthCheck>("disk", tags: [ReadyTag], timeout: CheckTimeout)
-            .AddCheck<Providers.Slurm.SlurmHealthCheck>("slurm", tags: [ReadyTag], timeout: CheckTimeout);
+            .AddCheck<DiskHealthCheck>("disk", tags: [ReadyTag], timeout: CheckTimeout);
+        // The Slurm controller is checked only where Slurm is on; elsewhere the check would have nothing to say.
+        services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<WesOptions>>((health, options) =>
+        {
+            if (Providers.Slurm.SlurmOptions.IsOn(options.Value))
+            {
+                health.Registrations.Add(new HealthCheckRegistration("slurm",
+                    provider => ActivatorUtilities.CreateInstance<Providers.Slurm.SlurmHealthCheck>(provider), null, [ReadyTag], CheckTimeout));
+            }
+        });
         return services;
     }
 

@@ -1,22 +1,15 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
-using Wes.Configuration;
 
 namespace Wes.Providers.Slurm;
 
 /// <summary>
 /// Where Slurm is on, its controller answers `scontrol ping`; a controller that does not makes the instance not
-/// ready, since runs could neither be submitted nor followed. Without Slurm the check has nothing to say.
+/// ready, since runs could neither be submitted nor followed. Registered only where Slurm is on.
 /// </summary>
-public sealed class SlurmHealthCheck(SlurmCommands commands, IOptions<WesOptions> options) : IHealthCheck
+public sealed class SlurmHealthCheck(SlurmCommands commands) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (!SlurmOptions.IsOn(options.Value))
-        {
-            return HealthCheckResult.Healthy("Slurm is not used by this server");
-        }
-
         try
         {
             var reply = await commands.RunAsync("scontrol", ["ping"], cancellationToken);
