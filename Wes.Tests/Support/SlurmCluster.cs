@@ -16,6 +16,9 @@ public sealed class SlurmCluster : IAsyncLifetime
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly List<Process> _daemons = [];
     private readonly string _root = Path.Combine("/var/tmp", $"wes-slurm-{Guid.NewGuid():N}");
+    private readonly SemaphoreSlim _serverLock = new(1, 1);
+    private readonly string _serverDataDir = TempDirectory.Create("wes-slurm-shared");
+    private HostProcess? _server;
 
     public string ConfigPath => Path.Combine(_root, "slurm.conf");
 
@@ -57,6 +60,31 @@ public sealed class SlurmCluster : IAsyncLifetime
             "both Slurm nodes to be idle");
     }
 
+    /// <summary>
+    /// The settings of a server whose runs go to this cluster: Slurm by default, polled often, one attempt per run.
+    /// Snakemake checks its cluster jobs every 10 s, or every second where CI=true.
+    /// </summary>
+    public Dictionary<string, string> ServerEnvironment(string dataDir) => new(Environment)
+    {
+        ["WES_DATA_DIR"] = dataDir, ["DEFAULT_WES_PROVIDER"] = "Slurm", ["WES_SLURM_POLL"] = "0.3", ["WES_MAX_ATTEMPTS"] = "1",
+        ["WES_SLURM_PARTITION"] = Partition, ["CI"] = "true",
+    };
+
+    /// <summary>One server for the tests that need no server of their own; started by the first that asks.</summary>
+    public async Task<WesClient> SharedClientAsync()
+    {
+        await _serverLock.WaitAsync();
+        try
+        {
+            _server ??= await HostProcess.StartAsync(ServerEnvironment(_serverDataDir));
+            return new WesClient(new HttpClient { BaseAddress = new Uri(_server.BaseUrl!) }, "/ga4gh/wes/v1");
+        }
+        finally
+        {
+            _serverLock.Release();
+        }
+    }
+
     /// <summary>Runs a Slurm client command against this cluster.</summary>
     public async Task<(int ExitCode, string Output)> SlurmAsync(string program, params string[] arguments)
     {
@@ -84,6 +112,9 @@ public sealed class SlurmCluster : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        _server?.Dispose();
+        TempDirectory.Delete(_serverDataDir);
+        _serverLock.Dispose();
         try
         {
             if (_daemons.Count > 0 && !_daemons[0].HasExited)

@@ -21,9 +21,6 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
 
     private SlurmOptions Settings => options.Value.Slurm;
 
-    /// <summary>How many rounds have asked the controller (for tests and metrics of the poller's cost).</summary>
-    public long Rounds { get; private set; }
-
     /// <summary>Waits until the job has ended (or Slurm no longer knows it) and answers what Slurm last said of it.</summary>
     public async Task<SlurmJob> WaitForEndAsync(string jobId, CancellationToken cancellationToken)
     {
@@ -75,8 +72,12 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
             delay = answered
                 ? TimeSpan.FromSeconds(Settings.PollSeconds)
                 : TimeSpan.FromSeconds(Math.Min(Settings.MaxPollSeconds, Math.Max(delay.TotalSeconds, Settings.PollSeconds) * 2));
-            // A new job to wait for starts a round early, so a short job is not followed a whole interval late.
+            // A new job to wait for starts a round early, so a short job is not followed a whole interval late; many
+            // new jobs at once (an executor adopting its runs after a restart) still start only one.
             await _wake.WaitAsync(delay);
+            while (_wake.Wait(0))
+            {
+            }
         }
     }
 
@@ -84,7 +85,6 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
     private async Task<bool> PollOnceAsync()
     {
         var ids = _tracked.Keys.Order(StringComparer.Ordinal).ToList();
-        Rounds++;
         try
         {
             var reply = await commands.RunAsync("squeue", ["--noheader", "--states=all", "--jobs=" + string.Join(",", ids), "--format=%i|%T|%r|%N|%j"], CancellationToken.None);

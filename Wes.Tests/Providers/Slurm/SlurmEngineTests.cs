@@ -6,21 +6,9 @@ namespace Wes.Tests.Providers.Slurm;
 
 /// <summary>Toil and Snakemake spreading one run's steps over the cluster as Slurm jobs of their own.</summary>
 [Collection(SlurmCollection.Name)]
-public sealed class SlurmEngineTests(SlurmCluster cluster) : IDisposable
+public sealed class SlurmEngineTests(SlurmCluster cluster)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(150);
-    private readonly string _dataDir = TempDirectory.Create("wes-slurm-engines");
-
-    public void Dispose() => TempDirectory.Delete(_dataDir);
-
-    private async Task<HostProcess> StartAsync() => await HostProcess.StartAsync(new Dictionary<string, string>(cluster.Environment)
-    {
-        ["WES_DATA_DIR"] = _dataDir, ["DEFAULT_WES_PROVIDER"] = "Slurm", ["WES_SLURM_POLL"] = "0.3", ["WES_MAX_ATTEMPTS"] = "1",
-        // Snakemake checks its cluster jobs every 10 s, or every second where CI=true.
-        ["CI"] = "true",
-    });
-
-    private static WesClient Client(HostProcess host) => new(new HttpClient { BaseAddress = new Uri(host.BaseUrl!) }, "/ga4gh/wes/v1");
 
     /// <summary>The Slurm jobs the run's tasks list, as their system log lines.</summary>
     private static async Task<List<string>> SlurmTaskLogsAsync(WesClient client, string runId) =>
@@ -30,8 +18,7 @@ public sealed class SlurmEngineTests(SlurmCluster cluster) : IDisposable
     [Fact]
     public async Task A_toil_run_spreads_its_steps_over_both_slurm_nodes()
     {
-        using var host = await StartAsync();
-        using var client = Client(host);
+        using var client = await cluster.SharedClientAsync();
         // The engine's own job takes a whole node (2 CPUs), so its steps can only run on the other one.
         var request = RunRequestBuilder.ForExample("scatter", "workflow.cwl", "v1.2").With("workflow_engine", "toil")
             .With("workflow_engine_parameters", """{"batchSystem": "slurm", "statePollingWait": "1", "defaultMemory": "256Mi", "defaultDisk": "256Mi"}""")
@@ -51,8 +38,7 @@ public sealed class SlurmEngineTests(SlurmCluster cluster) : IDisposable
     [Fact]
     public async Task A_snakemake_run_submits_each_job_to_slurm()
     {
-        using var host = await StartAsync();
-        using var client = Client(host);
+        using var client = await cluster.SharedClientAsync();
         var request = RunRequestBuilder.ForExample("snakemake", "Snakefile", "1.0").With("workflow_type", "SMK")
             .With("workflow_engine_parameters", """{"executor": "slurm", "cores": "2"}""");
 

@@ -18,11 +18,7 @@ public sealed class SlurmProviderTests(SlurmCluster cluster) : IDisposable
 
     private Dictionary<string, string> Environment(params (string Name, string Value)[] more)
     {
-        var environment = new Dictionary<string, string>(cluster.Environment)
-        {
-            ["WES_DATA_DIR"] = _dataDir, ["DEFAULT_WES_PROVIDER"] = "Slurm", ["WES_SLURM_POLL"] = "0.3", ["WES_MAX_ATTEMPTS"] = "1",
-            ["WES_SLURM_PARTITION"] = SlurmCluster.Partition,
-        };
+        var environment = cluster.ServerEnvironment(_dataDir);
         foreach (var (name, value) in more)
         {
             environment[name] = value;
@@ -43,8 +39,7 @@ public sealed class SlurmProviderTests(SlurmCluster cluster) : IDisposable
     [Fact]
     public async Task Hello_cwl_runs_as_one_slurm_job_and_completes_with_its_outputs()
     {
-        using var host = await HostProcess.StartAsync(Environment());
-        using var client = Client(host);
+        using var client = await cluster.SharedClientAsync();
 
         var runId = await client.SubmitAsync(RunRequestBuilder.ForExample("hello", "hello.cwl", "v1.2"));
 
@@ -61,8 +56,7 @@ public sealed class SlurmProviderTests(SlurmCluster cluster) : IDisposable
     [Fact]
     public async Task A_failing_workflow_ends_executor_error_with_its_exit_code_and_the_slurm_reason()
     {
-        using var host = await HostProcess.StartAsync(Environment());
-        using var client = Client(host);
+        using var client = await cluster.SharedClientAsync();
 
         var runId = await client.SubmitAsync(RunRequestBuilder.ForExample("fail", "fail.cwl", "v1.2"));
 
@@ -76,8 +70,7 @@ public sealed class SlurmProviderTests(SlurmCluster cluster) : IDisposable
     [Fact]
     public async Task Cancel_scancels_the_job_and_the_run_ends_canceled_with_nothing_left_in_squeue()
     {
-        using var host = await HostProcess.StartAsync(Environment());
-        using var client = Client(host);
+        using var client = await cluster.SharedClientAsync();
         var runId = await client.SubmitAsync(RunRequestBuilder.ForExample("sleep", "sleep.cwl", "v1.2"));
         await client.WaitForAsync(runId, "RUNNING", Timeout);
         var jobId = JobId(await client.GetJsonAsync($"/runs/{runId}"));
