@@ -50,6 +50,7 @@ public static class ConfigurationExtensions
         ["WES_SLURM_TIME"] = "Slurm:Time",
         ["WES_SLURM_CPUS"] = "Slurm:Cpus",
         ["WES_SLURM_MEM"] = "Slurm:Mem",
+        ["WES_SLURM_CONF"] = "Slurm:ConfigPath",
         ["WES_SLURM_BIN"] = "Slurm:BinDir",
         ["WES_SLURM_POLL"] = "Slurm:PollSeconds",
     };

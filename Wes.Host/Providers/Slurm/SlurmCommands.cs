@@ -53,6 +53,11 @@ public sealed class SlurmCommands(IOptions<WesOptions> options)
             start.Environment.Remove(name);
         }
 
+        if (!string.IsNullOrWhiteSpace(Settings.ConfigPath))
+        {
+            start.Environment["SLURM_CONF"] = Settings.ConfigPath;
+        }
+
         using var process = new Process { StartInfo = start };
         try
         {

@@ -32,6 +32,9 @@ public sealed class SlurmOptions
     /// <summary>The most CPUs the wes.slurm.cpus tag may ask for.</summary>
     public int MaxCpus { get; set; } = 128;
 
+    /// <summary>The cluster's slurm.conf (WES_SLURM_CONF), given to every Slurm command and job as SLURM_CONF; empty means Slurm's own default.</summary>
+    public string? ConfigPath { get; set; }
+
     /// <summary>Where sbatch, squeue, scontrol and scancel are (WES_SLURM_BIN); empty means PATH.</summary>
     public string? BinDir { get; set; }
 
@@ -77,6 +80,8 @@ public sealed class SlurmOptions
             "WES_SLURM_CPUS (Wes:Slurm:Cpus)", "must be between 1 and Wes:Slurm:MaxCpus", slurm.Cpus);
         problems.Check(string.IsNullOrWhiteSpace(slurm.BinDir) || (Path.IsPathFullyQualified(slurm.BinDir) && Directory.Exists(slurm.BinDir)),
             "WES_SLURM_BIN (Wes:Slurm:BinDir)", "must be the absolute path of an existing folder", slurm.BinDir);
+        problems.Check(string.IsNullOrWhiteSpace(slurm.ConfigPath) || (Path.IsPathFullyQualified(slurm.ConfigPath) && File.Exists(slurm.ConfigPath)),
+            "WES_SLURM_CONF (Wes:Slurm:ConfigPath)", "must be the absolute path of an existing slurm.conf", slurm.ConfigPath);
         problems.Check(slurm.PollSeconds is >= 0.1 and <= 3600, "WES_SLURM_POLL (Wes:Slurm:PollSeconds)", "must be between 0.1 and 3600", slurm.PollSeconds);
         problems.Check(slurm.MaxPollSeconds >= slurm.PollSeconds && slurm.MaxPollSeconds <= 3600,
             "Wes:Slurm:MaxPollSeconds", "must be between WES_SLURM_POLL and 3600", slurm.MaxPollSeconds);
