@@ -40,6 +40,20 @@ public sealed class SlurmSettingsTests
         Assert.Contains("Slurm is not enabled on this server (WES_SLURM_ENABLED)", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("true", "Local,Mock,Slurm", "slurm: provider Slurm")]
+    [InlineData("false", "Local,Mock", "none")]
+    public async Task Service_info_names_the_providers_and_batch_systems_runs_may_use(string enabled, string providers, string batchSystems)
+    {
+        using var factory = new WesApplicationFactory(settings: new Dictionary<string, string?> { ["Wes:Slurm:Enabled"] = enabled });
+        using var client = factory.CreateWesClient();
+
+        var tags = (await client.GetJsonAsync("/service-info"))["tags"]!;
+
+        Assert.Equal(providers, tags["providers"]!.GetValue<string>());
+        Assert.StartsWith(batchSystems, tags["batch_systems"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Tags_override_the_settings_and_each_value_is_one_sbatch_option()
     {
