@@ -91,10 +91,58 @@ public sealed class SlurmProvider(
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             job = await CancelAsync(request, jobId, leave);
+            await SettleEngineJobsAsync(request, leave);
             return new ExecutionResult(ExecutionOutcome.Stopped, job.ExitCodeNumber, Message: job.Describe());
         }
 
+        await SettleEngineJobsAsync(request, leave);
         return Result(request, job);
+    }
+
+    /// <summary>
+    /// Once the engine's job has ended, the jobs it submitted are waited for (their ends are what the run's tasks
+    /// show); any still queued or running after a few rounds (the engine was killed, or timed out) are canceled, so
+    /// no job of an ended run is left on the cluster.
+    /// </summary>
+    private async Task SettleEngineJobsAsync(ExecutionRequest request, CancellationToken leave)
+    {
+        var jobs = SlurmJobScript.SubmittedJobs(request.Workspace);
+        if (jobs.Count == 0)
+        {
+            return;
+        }
+
+        var rounds = TimeSpan.FromSeconds(Math.Max(2, options.Value.Slurm.PollSeconds * 3));
+        if (!await EndedWithinAsync(jobs, rounds, leave))
+        {
+            var active = jobs.Where(id => poller.Latest(id) is not { Ended: true }).ToList();
+            logger.LogWarning("Run {RunId}: canceling Slurm job(s) {Jobs} its engine left behind", request.Run.RunId, string.Join(",", active));
+            try
+            {
+                await commands.RunAsync("scancel", active, leave);
+            }
+            catch (SlurmUnavailableException ex)
+            {
+                logger.LogWarning("Run {RunId}: scancel of the jobs its engine left failed: {Message}", request.Run.RunId, ex.Message);
+            }
+
+            await EndedWithinAsync(active, CancelPatience, leave);
+        }
+    }
+
+    private async Task<bool> EndedWithinAsync(IReadOnlyList<string> jobs, TimeSpan patience, CancellationToken leave)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(leave);
+        wait.CancelAfter(patience);
+        try
+        {
+            await Task.WhenAll(jobs.Select(id => poller.WaitForEndAsync(id, wait.Token)));
+            return true;
+        }
+        catch (OperationCanceledException) when (!leave.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request)
