@@ -13,8 +13,9 @@ namespace Wes.Api;
 
 /// <summary>
 /// /health/live (the process answers) and /health/ready (the database is reachable and migrated, an engine is
-/// available, the executor pool is alive where this process executes runs, and the Slurm controller answers where Slurm is used). Outside the WES API: no token needed,
-/// so load balancers and container runtimes can ask; the answer names no path, address or secret.
+/// available, the executor pool is alive where this process executes runs, and the Slurm controller answers where
+/// Slurm is used). Outside the WES API: no token needed, so load balancers and container runtimes can ask; the answer
+/// names no path, address or secret.
 /// </summary>
 public static class HealthEndpoints
 {
