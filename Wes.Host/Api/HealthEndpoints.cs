@@ -13,8 +13,9 @@ namespace Wes.Api;
 
 /// <summary>
 /// /health/live (the process answers) and /health/ready (the database is reachable and migrated, an engine is
-/// available, and the executor pool is alive where this process executes runs). Outside the WES API: no token needed,
-/// so load balancers and container runtimes can ask; the answer names no path, address or secret.
+/// available, the executor pool is alive where this process executes runs, and the Slurm controller answers where
+/// Slurm is used). Outside the WES API: no token needed, so load balancers and container runtimes can ask; the answer
+/// names no path, address or secret.
 /// </summary>
 public static class HealthEndpoints
 {
@@ -32,6 +33,15 @@ public static class HealthEndpoints
             .AddCheck<EnginesHealthCheck>("engines", tags: [ReadyTag], timeout: CheckTimeout)
             .AddCheck<ExecutorHealthCheck>("executor", tags: [ReadyTag], timeout: CheckTimeout)
             .AddCheck<DiskHealthCheck>("disk", tags: [ReadyTag], timeout: CheckTimeout);
+        // The Slurm controller is checked only where Slurm is on; elsewhere the check would have nothing to say.
+        services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<WesOptions>>((health, options) =>
+        {
+            if (Providers.Slurm.SlurmOptions.IsOn(options.Value))
+            {
+                health.Registrations.Add(new HealthCheckRegistration("slurm",
+                    provider => ActivatorUtilities.CreateInstance<Providers.Slurm.SlurmHealthCheck>(provider), null, [ReadyTag], CheckTimeout));
+            }
+        });
         return services;
     }
 

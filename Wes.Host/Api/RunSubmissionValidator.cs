@@ -36,7 +36,8 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
             }));
         RuleFor(s => s.Tags).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
             .Must(f => AllScalars(f.Value)).WithMessage("tags must map names to strings.")
-            .DependentRules(() => RuleFor(s => s).Custom(CheckUnpackTag));
+            .DependentRules(() => RuleFor(s => s).Custom(CheckUnpackTag))
+            .DependentRules(() => RuleFor(s => s).Custom((s, context) => CheckSlurmTags(s, context, options.Value)));
         RuleFor(s => s.WorkflowEngineParameters).Must(f => f.Error is null).WithMessage((_, f) => f.Error)
             .Must(f => AllScalars(f.Value)).WithMessage("workflow_engine_parameters must map names to strings.");
 
@@ -180,6 +181,23 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
             {
                 context.AddFailure("workflow_engine_parameters", $"workflow_engine_parameters: {problem}.");
             }
+        }
+    }
+
+    /// <summary>The wes.slurm.* tags hold values sbatch accepts; Slurm itself must be on for a run that asks for it.</summary>
+    private static void CheckSlurmTags(RunSubmission submission, ValidationContext<RunSubmission> context, WesOptions options)
+    {
+        var tags = (submission.Tags.Value ?? []).Where(t => t.Value is JsonValue)
+            .ToDictionary(t => t.Key, t => t.Value!.ToString(), StringComparer.Ordinal);
+        foreach (var problem in Providers.Slurm.SlurmResources.TagProblems(tags, options.Slurm))
+        {
+            context.AddFailure("tags", problem);
+        }
+
+        if (tags.TryGetValue(Providers.ExecutionProviders.Tag, out var provider) && !Providers.Slurm.SlurmOptions.IsOn(options) &&
+            string.Equals(provider.Trim(), Providers.Slurm.SlurmProvider.ProviderName, StringComparison.OrdinalIgnoreCase))
+        {
+            context.AddFailure("tags", $"tags: {Providers.ExecutionProviders.Tag} Slurm is not enabled on this server (WES_SLURM_ENABLED).");
         }
     }
 

@@ -63,6 +63,11 @@ public static class ServiceInfoEndpoints
             Tags = new Dictionary<string, string>
             {
                 ["provider"] = provider.Name,
+                // Every provider a run may pick with the wes.provider tag, and the batch systems its work can be spread over.
+                ["providers"] = string.Join(",", providers.Where(p => p is not Providers.Slurm.SlurmProvider { IsOn: false }).Select(p => p.Name)),
+                ["batch_systems"] = Providers.Slurm.SlurmOptions.IsOn(settings)
+                    ? "slurm: provider Slurm (each run one batch job); toil:batchSystem=slurm and snakemake:executor=slurm spread a run's steps as Slurm jobs"
+                    : "none (runs execute on the executor's host)",
                 ["executor_workers"] = settings.MaxConcurrentRuns.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["executors_alive"] = executors.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["executor_workers_total"] = executors.Sum(e => e.Workers).ToString(System.Globalization.CultureInfo.InvariantCulture),

@@ -42,6 +42,17 @@ public static class ConfigurationExtensions
         ["WES_WEBHOOK_SECRET"] = "Webhook:Secret",
         ["WES_WEBHOOK_STATES"] = "Webhook:States",
         ["WES_WEBHOOK_MAX_AGE"] = "Webhook:MaxAgeHours",
+        ["WES_SLURM_ENABLED"] = "Slurm:Enabled",
+        ["WES_SLURM_PARTITION"] = "Slurm:Partition",
+        ["WES_SLURM_PARTITIONS"] = "Slurm:AllowedPartitions",
+        ["WES_SLURM_ACCOUNT"] = "Slurm:Account",
+        ["WES_SLURM_QOS"] = "Slurm:Qos",
+        ["WES_SLURM_TIME"] = "Slurm:Time",
+        ["WES_SLURM_CPUS"] = "Slurm:Cpus",
+        ["WES_SLURM_MEM"] = "Slurm:Mem",
+        ["WES_SLURM_CONF"] = "Slurm:ConfigPath",
+        ["WES_SLURM_BIN"] = "Slurm:BinDir",
+        ["WES_SLURM_POLL"] = "Slurm:PollSeconds",
     };
 
     /// <summary>

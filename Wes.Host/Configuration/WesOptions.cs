@@ -17,7 +17,7 @@ public sealed class WesOptions
     /// <summary>Apply EF migrations when the server starts (WES_MIGRATE_ON_STARTUP).</summary>
     public bool MigrateOnStartup { get; set; } = true;
 
-    /// <summary>Provider that executes runs: Local or Mock (DEFAULT_WES_PROVIDER).</summary>
+    /// <summary>Provider that executes runs: Local, Mock or Slurm (DEFAULT_WES_PROVIDER).</summary>
     public string DefaultProvider { get; set; } = "Local";
 
     /// <summary>Seconds between database polls for runs submitted by other processes (WORKFLOW_POLL_INTERVAL).</summary>
@@ -108,6 +108,9 @@ public sealed class WesOptions
 
     /// <summary>Where /metrics is served and whether it needs a token.</summary>
     public Observability.MetricsOptions Metrics { get; set; } = new();
+
+    /// <summary>The Slurm provider: resources of each run's batch job and how its jobs are followed.</summary>
+    public Providers.Slurm.SlurmOptions Slurm { get; set; } = new();
 
     /// <summary>How engines are confined: bubblewrap, their user, their network.</summary>
     public Execution.Sandbox.SandboxOptions Sandbox { get; set; } = new();

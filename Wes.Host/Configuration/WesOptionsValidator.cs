@@ -5,7 +5,7 @@ namespace Wes.Configuration;
 /// <summary>Reports every bad setting at once, each with the name a user would set it by.</summary>
 public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
 {
-    public static readonly string[] Providers = ["Local", "Mock"];
+    public static readonly string[] Providers = ["Local", "Mock", Wes.Providers.Slurm.SlurmProvider.ProviderName];
 
     public ValidateOptionsResult Validate(string? name, WesOptions options)
     {
@@ -69,6 +69,7 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         Security.SecuritySettingsRules.Check(options, problems);
         Execution.Sandbox.SandboxSettingsRules.Check(options.Sandbox, problems);
         Notifications.WebhookTargets.Check(options, problems);
+        Wes.Providers.Slurm.SlurmOptions.Check(options.Slurm, problems);
 
         return problems.Failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Failures);
     }

@@ -7,6 +7,7 @@ using Wes.Execution.Sandbox;
 using Wes.Notifications;
 using Wes.Persistence;
 using Wes.Providers;
+using Wes.Providers.Slurm;
 using Wes.Security;
 
 namespace Wes.Execution;
@@ -25,8 +26,10 @@ public static class ExecutionExtensions
         services.AddSingleton<WorkflowFetcher>();
         services.AddSingleton<OutboundAddressPolicy>();
         services.AddEngineSandbox();
-        services.AddSingleton<IExecutionProvider, LocalProvider>();
+        services.AddSingleton<LocalProvider>();
+        services.AddSingleton<IExecutionProvider>(provider => provider.GetRequiredService<LocalProvider>());
         services.AddSingleton<IExecutionProvider, MockProvider>();
+        services.AddSlurmProvider();
         // Every connection goes through the address policy, redirects included. No proxy: through a proxy the
         // handler would connect to the proxy, and the address of the real target could not be checked.
         services.AddHttpClient(WorkflowFetcher.HttpClientName)

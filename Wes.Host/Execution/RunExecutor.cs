@@ -99,7 +99,7 @@ public sealed partial class RunExecutor(
             // 3. Start, then record the handle with INITIALIZING -> RUNNING. A cancel that came in meanwhile wins, and
             //    the work is then stopped by following it with the switch already thrown.
             handle = await provider.StartAsync(request, work, CancellationToken.None);
-            if (await RecordStartAsync(run, handle, commandJson, stopSwitch, stopping))
+            if (await RecordStartAsync(run, handle, commandJson, provider is IDetachedProvider, stopSwitch, stopping))
             {
                 state = scope.State = RunState.Running;
                 if (provider is IDetachedProvider detached)
@@ -200,12 +200,14 @@ public sealed partial class RunExecutor(
         }
     }
 
-    /// <summary>INITIALIZING -> RUNNING with the work's handle; false (and the switch thrown) when the run is no longer ours to run.</summary>
-    private async Task<bool> RecordStartAsync(Run run, string handle, string commandJson, RunStopSwitch stopSwitch, CancellationToken stopping)
+    /// <summary>INITIALIZING -> RUNNING with the work's handle (named in system_logs when the work runs <paramref name="elsewhere"/>); false (and the switch thrown) when the run is no longer ours to run.</summary>
+    private async Task<bool> RecordStartAsync(Run run, string handle, string commandJson, bool elsewhere, RunStopSwitch stopSwitch, CancellationToken stopping)
     {
         var changes = new TransitionChanges
         {
             ProviderHandle = handle, EnginePid = LocalProcessHandle.Parse(handle)?.Pid, CmdJson = commandJson,
+            // Work that runs elsewhere is named in the run's log (a Slurm job id, a remote run), where users look for it.
+            SystemLog = elsewhere ? $"Attempt {run.Attempt} started as {handle}." : null,
         };
         var outcome = await DurablyAsync(run.RunId, "record the start", ct =>
             WriteAsync(run.RunId, RunState.Initializing, RunState.Running, changes, "engine started", ct), stopping);

@@ -142,6 +142,9 @@ public sealed class LocalProvider(
     public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) =>
         _taskReaders.GetValue(request, r => r.Engine.OpenTaskReader(r.Workspace)).Read();
 
+    /// <summary>The run's outputs as its engine reports them once it has ended, wherever it ran; null when there are none to report.</summary>
+    public JsonObject? CollectOutputs(ExecutionRequest request) => CollectOutputs(request.Engine, request.Workspace, request.Run.RunId);
+
     private JsonObject? CollectOutputs(IWorkflowEngine engine, RunWorkspace workspace, string runId)
     {
         try

@@ -14,6 +14,11 @@ public sealed class SnakemakeEngine : IWorkflowEngine
     private const string HandlerResource = "Wes.Engines.Snakemake.wes_log_handler.py";
     private const string HandlerFileName = "wes_log_handler.py";
     private const string EventsFileName = "snakemake-events.jsonl";
+    private const string SlurmStatusResource = "Wes.Engines.Snakemake.wes_slurm_status.py";
+    private const string SlurmStatusFileName = "wes_slurm_status.py";
+
+    /// <summary>Where the workflow's jobs run: beside the engine, or each as a Slurm batch job.</summary>
+    public static IReadOnlyList<string> Executors { get; } = ["local", "slurm"];
 
     public string Name => "snakemake";
     public string WorkflowType => "SMK";
@@ -35,6 +40,9 @@ public sealed class SnakemakeEngine : IWorkflowEngine
             "must be rule names or relative file paths separated by spaces, none starting with a dash",
             "Rules or files to build, separated by spaces; by default the Snakefile's first rule."),
         EngineParameter.Boolean("verbose", false, "Verbose engine log (--verbose)."),
+        EngineParameter.Choice("executor", "local", Executors,
+            "Where the workflow's jobs run: local (beside the engine) or slurm (each job submitted with sbatch; a status command " +
+            "asks Slurm how each ended, so failed jobs are noticed; cores is then the most jobs queued at once)."),
     ];
 
     public string? NormalizeTypeVersion(string version) =>
@@ -58,6 +66,10 @@ public sealed class SnakemakeEngine : IWorkflowEngine
             .Replace("\"__WES_EVENTS_FILE__\"", JsonSerializer.Serialize(EventsPath(workspace)), StringComparison.Ordinal);
         await SafeFiles.WriteTextAsync(Path.Combine(workspace.EngineDir, HandlerFileName), script, cancellationToken);
         File.Delete(EventsPath(workspace));
+        await using var status = typeof(SnakemakeEngine).Assembly.GetManifestResourceStream(SlurmStatusResource)
+            ?? throw new InvalidOperationException($"{SlurmStatusResource} is missing from the build.");
+        using var statusReader = new StreamReader(status);
+        await SafeFiles.WriteTextAsync(Path.Combine(workspace.EngineDir, SlurmStatusFileName), await statusReader.ReadToEndAsync(cancellationToken), cancellationToken);
     }
 
     public IReadOnlyList<string> BuildArguments(EngineInvocation invocation)
@@ -80,6 +92,18 @@ public sealed class SnakemakeEngine : IWorkflowEngine
         EngineArguments.AddFlag(arguments, parameters, "keep_going", "--keep-going");
         EngineArguments.AddValue(arguments, parameters, "restart_times", "--restart-times");
         EngineArguments.AddFlag(arguments, parameters, "verbose", "--verbose");
+        if (parameters.GetValueOrDefault("executor") == "slurm")
+        {
+            // Snakemake runs these through a shell: only this server's own paths go in, each quoted as one word.
+            var logs = Providers.Slurm.SlurmJobScript.Quote(Path.Combine(workspace.EngineDir, "slurm-%j.log"));
+            arguments.AddRange([
+                "--cluster", $"sbatch --parsable --job-name=wes-{Path.GetFileName(workspace.Root)}-smk --output={logs}",
+                "--cluster-status", "python3 " + Providers.Slurm.SlurmJobScript.Quote(Path.Combine(workspace.EngineDir, SlurmStatusFileName)),
+                "--cluster-cancel", "scancel",
+                "--jobs", parameters.GetValueOrDefault("cores", "1"),
+            ]);
+        }
+
         if (parameters.TryGetValue("target", out var targets))
         {
             arguments.AddRange(targets.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));

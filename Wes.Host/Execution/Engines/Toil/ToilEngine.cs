@@ -44,6 +44,8 @@ public sealed partial class ToilEngine : IWorkflowEngine
         EngineParameter.Text("defaultDisk", "3Gi", Size(), "must be a size such as 10G", "Disk for a job that does not say (--defaultDisk)."),
         EngineParameter.Integer("maxLocalJobs", null, 1, 1024, "Most jobs run on the leader's machine at once (--maxLocalJobs)."),
         EngineParameter.Integer("retryCount", 1, 0, 10, "Times a failed job is tried again (--retryCount)."),
+        EngineParameter.Integer("statePollingWait", null, 1, 3600,
+            "Seconds between Toil's checks of its batch system's jobs (--statePollingWait); by default Slurm's SchedulerTimeSlice and more."),
         EngineParameter.Boolean("no_container", false, "Run tools on the host even when they ask for a container (--no-container)."),
         EngineParameter.Boolean("debug", false, "Verbose engine log (--logDebug)."),
     ];
@@ -83,7 +85,7 @@ public sealed partial class ToilEngine : IWorkflowEngine
             "--clean", "always",
             parameters.GetValueOrDefault("debug") == "true" ? "--logDebug" : "--logInfo",
         };
-        foreach (var option in new[] { "batchSystem", "maxCores", "maxMemory", "defaultCores", "defaultMemory", "defaultDisk", "maxLocalJobs", "retryCount" })
+        foreach (var option in new[] { "batchSystem", "maxCores", "maxMemory", "defaultCores", "defaultMemory", "defaultDisk", "maxLocalJobs", "retryCount", "statePollingWait" })
         {
             EngineArguments.AddValue(arguments, parameters, option, "--" + option);
         }

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+
+namespace Wes.Providers.Slurm;
+
+/// <summary>What one Slurm command answered.</summary>
+public sealed record SlurmReply(int ExitCode, string Output, string Error)
+{
+    public bool Ok => ExitCode == 0;
+
+    /// <summary>The controller answered, and the answer is that it knows no such job.</summary>
+    public bool UnknownJob => Error.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase);
+
+    public string Describe() => (Error.Trim() is { Length: > 0 } error ? error : Output.Trim()) is { Length: > 0 } text
+        ? text.Length > 300 ? text[..300] : text
+        : $"exit code {ExitCode}";
+}
+
+/// <summary>A Slurm command that did not answer in time or could not be started.</summary>
+public sealed class SlurmUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Runs the Slurm client commands (sbatch, squeue, scontrol, scancel, sacct) with an argument list, never through a
+/// shell, each within a time limit. The server's own settings and secrets are left out of their environment, since
+/// sbatch hands its environment on to the job.
+/// </summary>
+public sealed class SlurmCommands(IOptions<WesOptions> options)
+{
+    private SlurmOptions Settings => options.Value.Slurm;
+
+    /// <summary>The program's path: in Wes:Slurm:BinDir when set, else found on PATH; null when it is missing.</summary>
+    public string? Find(string program) => string.IsNullOrWhiteSpace(Settings.BinDir)
+        ? Execution.Engines.EngineCatalog.FindOnPath(program)
+        : File.Exists(Path.Combine(Settings.BinDir, program)) ? Path.Combine(Settings.BinDir, program) : null;
+
+    /// <exception cref="SlurmUnavailableException">The program is missing, could not start, or took too long.</exception>
+    public async Task<SlurmReply> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var path = Find(program) ?? throw new SlurmUnavailableException(
+            $"{program} not found ({(string.IsNullOrWhiteSpace(Settings.BinDir) ? "on PATH" : "in " + Settings.BinDir)}); install the Slurm client (slurm-client) or set WES_SLURM_BIN");
+        var start = new ProcessStartInfo(path)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var name in Execution.Sandbox.SandboxEnvironment.Withheld(options.Value.Sandbox.PassEnvironmentList))
+        {
+            start.Environment.Remove(name);
+        }
+
+        if (!string.IsNullOrWhiteSpace(Settings.ConfigPath))
+        {
+            start.Environment["SLURM_CONF"] = Settings.ConfigPath;
+        }
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new SlurmUnavailableException($"{program} could not be started: {ex.Message}", ex);
+        }
+
+        process.StandardInput.Close();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(Settings.CommandTimeoutSeconds));
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+            return new SlurmReply(process.ExitCode, await output, await error);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new SlurmUnavailableException($"{program} did not answer within {Settings.CommandTimeoutSeconds:0.#} s");
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Wes.Execution;
+
+namespace Wes.Providers.Slurm;
+
+/// <summary>
+/// The files a run's batch job needs in its run directory: the job script, and an sbatch in front of the real one
+/// that notes every job the engine submits (Toil's and Snakemake's steps), so the run's tasks can list them and a
+/// cancel can reach them. Neither holds anything a user sent: the engine's command reaches the script as its
+/// arguments, which sbatch passes on as they are.
+/// </summary>
+public static class SlurmJobScript
+{
+    public const string ScriptName = "slurm-job.sh";
+    private const string ShimFolder = "slurm-bin";
+    private const string JobsFile = "slurm-jobs.txt";
+
+    public static string ScriptPath(RunWorkspace workspace) => Path.Combine(workspace.EngineDir, ScriptName);
+
+    /// <summary>Writes the job script and the recording sbatch; answers the script's path.</summary>
+    public static async Task<string> WriteAsync(RunWorkspace workspace, string realSbatch, CancellationToken cancellationToken)
+    {
+        var shimDir = Path.Combine(workspace.EngineDir, ShimFolder);
+        Directory.CreateDirectory(shimDir);
+        File.Delete(JobsPath(workspace));
+        var script = $"""
+            #!/bin/sh
+            # The batch job of one workflow run: the engine's command comes as this script's arguments.
+            # Jobs the engine submits in turn go through the sbatch in {ShimFolder}, which notes their ids.
+            PATH={Quote(shimDir)}:"$PATH"
+            export PATH
+            exec "$@"
+
+            """;
+        var shim = $$"""
+            #!/bin/sh
+            # sbatch as the run's engine sees it: the real one, with the id of every job it submits noted for the run.
+            out=$({{Quote(realSbatch)}} "$@")
+            status=$?
+            printf '%s\n' "$out"
+            id=$(printf '%s\n' "$out" | sed -n -e 's/^Submitted batch job \([0-9][0-9]*\).*$/\1/p' -e 's/^\([0-9][0-9]*\)\(;.*\)\{0,1\}$/\1/p' | head -n 1)
+            if [ -n "$id" ]; then printf '%s\n' "$id" >> {{Quote(JobsPath(workspace))}}; fi
+            exit $status
+
+            """;
+        await SafeFiles.WriteTextAsync(ScriptPath(workspace), script, cancellationToken);
+        var shimPath = Path.Combine(shimDir, "sbatch");
+        await SafeFiles.WriteTextAsync(shimPath, shim, cancellationToken);
+        var executable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(ScriptPath(workspace), executable);
+            File.SetUnixFileMode(shimPath, executable);
+        }
+        return ScriptPath(workspace);
+    }
+
+    /// <summary>The ids of the jobs the run's engine submitted so far, in order; empty when it submitted none.</summary>
+    public static IReadOnlyList<string> SubmittedJobs(RunWorkspace workspace)
+    {
+        var path = JobsPath(workspace);
+        return File.Exists(path)
+            ? RunWorkspace.ReadShared(path).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(id => id.All(char.IsAsciiDigit)).Distinct(StringComparer.Ordinal).ToList()
+            : [];
+    }
+
+    /// <summary>A path as one single-quoted shell word (these are the server's own paths, quoted all the same).</summary>
+    public static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>sbatch treats '%' in --output and --error as a pattern; "%%" is a plain '%'.</summary>
+    public static string OutputPattern(string path) => path.Replace("%", "%%", StringComparison.Ordinal);
+
+    private static string JobsPath(RunWorkspace workspace) => Path.Combine(workspace.EngineDir, JobsFile);
+}

@@ -1,0 +1,247 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Wes.Configuration;
+using Wes.Execution.Engines;
+using Wes.Runs;
+
+namespace Wes.Providers.Slurm;
+
+/// <summary>
+/// Runs each run's engine as one Slurm batch job, on a run directory the cluster's nodes share. The run is prepared
+/// as the Local provider prepares it (same command, same sandbox); the job script in the run directory starts that
+/// command on a node, and its outputs are collected the same way once the job ends. The handle is "slurm:&lt;job id&gt;";
+/// the job is followed by the one <see cref="SlurmJobPoller"/>, so no worker waits on it and a restarted executor
+/// follows it again by its id.
+/// </summary>
+public sealed class SlurmProvider(
+    LocalProvider local, SlurmCommands commands, SlurmJobPoller poller, IOptions<WesOptions> options, ILogger<SlurmProvider> logger)
+    : IDetachedProvider
+{
+    public const string ProviderName = "Slurm";
+    public const string HandlePrefix = "slurm:";
+    private static readonly TimeSpan CancelPatience = TimeSpan.FromSeconds(15);
+
+    // The job an execution became, for its tasks: a fresh run has no recorded handle until the start is written.
+    private readonly ConditionalWeakTable<ExecutionRequest, string> _jobs = [];
+
+    public string Name => ProviderName;
+
+    public bool IsOn => SlurmOptions.IsOn(options.Value);
+
+    /// <summary>The engines of this host, which the nodes must have at the same paths; none while Slurm is off or missing.</summary>
+    public async Task<IReadOnlyList<AvailableEngine>> GetEnginesAsync(CancellationToken cancellationToken) =>
+        IsOn && commands.Find("sbatch") is not null ? await local.GetEnginesAsync(cancellationToken) : [];
+
+    public async Task<PreparedWork> PrepareAsync(ExecutionRequest request, CancellationToken cancellationToken)
+    {
+        var sbatch = commands.Find("sbatch") ?? throw new PreparationException(
+            "sbatch not found; install the Slurm client (slurm-client) on this host or set WES_SLURM_BIN, then resubmit the run.");
+        var work = await local.PrepareAsync(request, cancellationToken);
+        var workspace = request.Workspace;
+        var script = await SlurmJobScript.WriteAsync(workspace, sbatch, cancellationToken);
+        List<string> submit =
+        [
+            sbatch, "--parsable", "--job-name=" + JobName(request.Run), "--chdir=" + workspace.ExeDir,
+            "--output=" + SlurmJobScript.OutputPattern(workspace.StdoutPath), "--error=" + SlurmJobScript.OutputPattern(workspace.StderrPath),
+            .. SlurmResources.Arguments(request.Run.ReadTags(), options.Value.Slurm),
+            script, .. work.Launch ?? work.Command,
+        ];
+        return new PreparedWork(work.Command, submit);
+    }
+
+    public async Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken)
+    {
+        // An earlier attempt whose start was never recorded (its executor died right after sbatch) may still have a
+        // job; it goes before this attempt's job is submitted, so the run never has two.
+        await CancelLeftoversAsync(request.Run, cancellationToken);
+        var reply = await commands.RunAsync("sbatch", work.Launch!.Skip(1).ToList(), cancellationToken);
+        var jobId = reply.Ok ? reply.Output.Trim().Split(';')[0] : "";
+        if (jobId.Length == 0 || !jobId.All(char.IsAsciiDigit))
+        {
+            throw new SlurmUnavailableException($"sbatch refused the job: {reply.Describe()}");
+        }
+
+        _jobs.AddOrUpdate(request, jobId);
+        logger.LogInformation("Run {RunId} submitted as Slurm job {JobId}", request.Run.RunId, jobId);
+        return HandlePrefix + jobId;
+    }
+
+    public Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken stop) =>
+        FollowAsync(request, handle, stop, CancellationToken.None);
+
+    public async Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken cancel, CancellationToken leave)
+    {
+        if (JobId(handle) is not { } jobId)
+        {
+            return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"The run's handle '{handle}' does not name a Slurm job.");
+        }
+
+        _jobs.AddOrUpdate(request, jobId);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancel, leave);
+        SlurmJob job;
+        try
+        {
+            job = await poller.WaitForEndAsync(jobId, either.Token);
+        }
+        catch (OperationCanceledException) when (leave.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(leave);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            job = await CancelAsync(request, jobId, leave);
+            await SettleEngineJobsAsync(request, leave);
+            return new ExecutionResult(ExecutionOutcome.Stopped, job.ExitCodeNumber, Message: job.Describe());
+        }
+
+        await SettleEngineJobsAsync(request, leave);
+        return Result(request, job);
+    }
+
+    /// <summary>
+    /// Once the engine's job has ended, the jobs it submitted are waited for (their ends are what the run's tasks
+    /// show); any still queued or running after a few rounds (the engine was killed, or timed out) are canceled, so
+    /// no job of an ended run is left on the cluster.
+    /// </summary>
+    private async Task SettleEngineJobsAsync(ExecutionRequest request, CancellationToken leave)
+    {
+        var jobs = SlurmJobScript.SubmittedJobs(request.Workspace);
+        if (jobs.Count == 0)
+        {
+            return;
+        }
+
+        var rounds = TimeSpan.FromSeconds(Math.Max(2, options.Value.Slurm.PollSeconds * 3));
+        if (!await EndedWithinAsync(jobs, rounds, leave))
+        {
+            var active = jobs.Where(id => poller.Latest(id) is not { Ended: true }).ToList();
+            logger.LogWarning("Run {RunId}: canceling Slurm job(s) {Jobs} its engine left behind", request.Run.RunId, string.Join(",", active));
+            try
+            {
+                await commands.RunAsync("scancel", active, leave);
+            }
+            catch (SlurmUnavailableException ex)
+            {
+                logger.LogWarning("Run {RunId}: scancel of the jobs its engine left failed: {Message}", request.Run.RunId, ex.Message);
+            }
+
+            await EndedWithinAsync(active, CancelPatience, leave);
+        }
+    }
+
+    private async Task<bool> EndedWithinAsync(IReadOnlyList<string> jobs, TimeSpan patience, CancellationToken leave)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(leave);
+        wait.CancelAfter(patience);
+        try
+        {
+            await Task.WhenAll(jobs.Select(id => poller.WaitForEndAsync(id, wait.Token)));
+            return true;
+        }
+        catch (OperationCanceledException) when (!leave.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request)
+    {
+        var tasks = local.ReadTasks(request).ToList();
+        var jobs = SlurmJobScript.SubmittedJobs(request.Workspace).ToList();
+        if (_jobs.TryGetValue(request, out var leader))
+        {
+            jobs.Insert(0, leader);
+        }
+
+        foreach (var id in jobs)
+        {
+            poller.Track(id);
+            var job = poller.Latest(id);
+            tasks.Add(new RunTask
+            {
+                TaskId = "slurm-" + id,
+                Name = id == leader ? $"Slurm job {id}: the {request.Engine.Name} engine" : $"Slurm job {id}: {job?.Name ?? "submitted by the engine"}",
+                ExitCode = job?.Ended == true ? job.ExitCodeNumber : null,
+                SystemLogsJson = new JsonArray(job?.Describe() ?? $"Slurm job {id} submitted").ToJsonString(),
+            });
+        }
+
+        return tasks;
+    }
+
+    /// <summary>The Slurm job id in a handle, or null when the handle is not this provider's.</summary>
+    public static string? JobId(string handle) =>
+        handle.StartsWith(HandlePrefix, StringComparison.Ordinal) && handle[HandlePrefix.Length..] is { Length: > 0 } id && id.All(char.IsAsciiDigit)
+            ? id
+            : null;
+
+    private static string JobName(Run run) => "wes-" + run.RunId;
+
+    private ExecutionResult Result(ExecutionRequest request, SlurmJob job)
+    {
+        var engine = request.Engine.Name;
+        switch (job.Outcome)
+        {
+            case ExecutionOutcome.Succeeded:
+                var outputs = local.CollectOutputs(request);
+                return new ExecutionResult(ExecutionOutcome.Succeeded, 0, outputs ?? [],
+                    job.Describe() + (outputs is null ? $"; {engine} reported no outputs object, so outputs are empty." : "."));
+            case ExecutionOutcome.Failed:
+                return new ExecutionResult(ExecutionOutcome.Failed, job.ExitCodeNumber ?? 1, local.CollectOutputs(request),
+                    $"{job.Describe()}; see the run's stderr log.");
+        }
+
+        var message = job.State switch
+        {
+            SlurmJob.Unknown => $"{job.Describe()}: it may have ended longer ago than the controller remembers jobs (MinJobAge) " +
+                "with no accounting (sacct) to ask; the run's outcome is unknown.",
+            "NODE_FAIL" or "PREEMPTED" or "BOOT_FAIL" => $"{job.Describe()}: the cluster, not the workflow, ended it.",
+            "CANCELLED" => $"{job.Describe()}: it was canceled outside this server (scancel by a user or an administrator).",
+            _ => job.Describe() + ".",
+        };
+        return new ExecutionResult(ExecutionOutcome.SystemError, job.ExitCodeNumber, Message: message);
+    }
+
+    /// <summary>scancel of the run's job and of every job its engine submitted, until Slurm says the run's job has ended.</summary>
+    private async Task<SlurmJob> CancelAsync(ExecutionRequest request, string jobId, CancellationToken leave)
+    {
+        while (true)
+        {
+            try
+            {
+                var reply = await commands.RunAsync("scancel", [jobId, .. SlurmJobScript.SubmittedJobs(request.Workspace)], leave);
+                if (!reply.Ok)
+                {
+                    logger.LogWarning("Run {RunId}: scancel of Slurm job {JobId} answered {Reply}", request.Run.RunId, jobId, reply.Describe());
+                }
+            }
+            catch (SlurmUnavailableException ex)
+            {
+                logger.LogWarning("Run {RunId}: scancel of Slurm job {JobId} failed: {Message}; trying again", request.Run.RunId, jobId, ex.Message);
+            }
+
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(leave);
+            patience.CancelAfter(CancelPatience);
+            try
+            {
+                return await poller.WaitForEndAsync(jobId, patience.Token);
+            }
+            catch (OperationCanceledException) when (!leave.IsCancellationRequested)
+            {
+                // Still there: the controller may have missed the first scancel.
+            }
+        }
+    }
+
+    private async Task CancelLeftoversAsync(Run run, CancellationToken cancellationToken)
+    {
+        var reply = await commands.RunAsync("squeue", ["--noheader", "--name=" + JobName(run), "--format=%i"], cancellationToken);
+        var leftovers = reply.Ok ? reply.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+        if (leftovers.Length > 0)
+        {
+            logger.LogWarning("Run {RunId}: canceling Slurm job(s) {Jobs} left by an earlier attempt", run.RunId, string.Join(",", leftovers));
+            await commands.RunAsync("scancel", leftovers, cancellationToken);
+        }
+    }
+}
