@@ -79,7 +79,7 @@ public static class RemoteWesAnswers
     public static RemotePage<RemoteOutputFile> Outputs(string body)
     {
         var root = Parse(body) as JsonObject;
-        var files = (root?["outputs"] as JsonArray)?.OfType<JsonObject>()
+        var files = ((root?["files"] ?? root?["outputs"]) as JsonArray)?.OfType<JsonObject>()
             .Select(f => new RemoteOutputFile(Text(f["path"]) ?? "", Number(f["size"]), Text(f["url"])))
             .Where(f => f.Path.Length > 0).ToList() ?? [];
         return new RemotePage<RemoteOutputFile>(files, NonEmpty(Text(root?["next_page_token"])));
