@@ -36,23 +36,47 @@ public sealed class RemoteWesProvider(
     public IWorkflowEngine? FindEngine(string engineName, string workflowType) =>
         engines.FirstOrDefault(e => e.WorkflowType == workflowType && string.Equals(e.Name, engineName, StringComparison.OrdinalIgnoreCase));
 
-    public Task<PreparedWork> PrepareAsync(ExecutionRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the remote answers (its service-info), trying again with back-off until TimeoutSeconds: a cancel
+    /// or a shutdown ends the wait, which the start that follows cannot be interrupted by.
+    /// </summary>
+    public async Task<PreparedWork> PrepareAsync(ExecutionRequest request, CancellationToken cancellationToken)
     {
         // A submission without attachments has no folder until now; the copies brought home go into it.
         Directory.CreateDirectory(request.Workspace.ExeDir);
         Directory.CreateDirectory(request.Workspace.OutputsDir);
-        return Task.FromResult(new PreparedWork(["POST", new Uri(client.BaseUrl, "runs").AbsoluteUri]));
-    }
-
-    /// <summary>
-    /// Posts the run; a remote that cannot be reached is tried again (with a new form each time) until TimeoutSeconds,
-    /// a refusal (4xx) is final. The key makes a repeated post of the same attempt one run at a remote that honours it.
-    /// </summary>
-    public async Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken)
-    {
         var deadline = clock.GetUtcNow().AddSeconds(options.TimeoutSeconds);
         var delay = TimeSpan.FromSeconds(Math.Min(options.PollSeconds, 1));
         while (true)
+        {
+            try
+            {
+                await client.GetServiceInfoAsync(cancellationToken);
+                return new PreparedWork(["POST", new Uri(client.BaseUrl, "runs").AbsoluteUri]);
+            }
+            catch (Exception ex) when (ex is RemoteWesException or System.Text.Json.JsonException && clock.GetUtcNow() + delay < deadline)
+            {
+                logger.LogWarning("Run {RunId}: {Remote} does not answer yet, trying again: {Error}", request.Run.RunId, client.Describe(), ex.Message);
+            }
+            catch (Exception ex) when (ex is RemoteWesException or System.Text.Json.JsonException)
+            {
+                throw new PreparationException(
+                    $"{client.Describe()} at {client.BaseUrl} did not answer within TimeoutSeconds ({options.TimeoutSeconds:0.##} s): {ex.Message}", ex);
+            }
+
+            await Task.Delay(delay, clock, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+        }
+    }
+
+    /// <summary>
+    /// Posts the run (nothing can interrupt this step, so it is short): a remote that stopped answering since the
+    /// preparation gets two more tries, a refusal (4xx) is final. The key makes a repeated post of the same attempt
+    /// one run at a remote that honours it.
+    /// </summary>
+    public async Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
@@ -67,21 +91,20 @@ public sealed class RemoteWesProvider(
             {
                 throw new PreparationException($"{client.Describe()} refused the run: {ex.Message}", ex);
             }
-            catch (RemoteWesException ex) when (clock.GetUtcNow() + delay < deadline)
+            catch (RemoteWesException ex) when (attempt < 3)
             {
                 logger.LogWarning("Run {RunId}: posting it to {Remote} failed, trying again: {Error}", request.Run.RunId, client.Describe(), ex.Message);
             }
             catch (RemoteWesException ex)
             {
-                throw new PreparationException($"{client.Describe()} could not take the run within TimeoutSeconds ({options.TimeoutSeconds:0.##} s): {ex.Message}", ex);
+                throw new PreparationException($"{client.Describe()} at {client.BaseUrl} did not take the run: {ex.Message}", ex);
             }
             catch (IOException ex)
             {
                 throw new PreparationException($"Could not read the run's attachments to forward them: {ex.Message}", ex);
             }
 
-            await Task.Delay(delay, clock, cancellationToken);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            await Task.Delay(TimeSpan.FromSeconds(attempt * 0.5), clock, cancellationToken);
         }
     }
 
