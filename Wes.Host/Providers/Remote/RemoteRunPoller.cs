@@ -8,13 +8,17 @@ namespace Wes.Providers.Remote;
 public sealed record RemoteRunEnd(RunState? State, string? Problem);
 
 /// <summary>
-/// One loop per remote polls the status of every run followed there, a few calls at a time, and wakes each run's
-/// follower once its run ends. While the remote fails, the loop backs off (doubling, with jitter, up to a cap); a run
+/// One loop per remote polls the status of every run followed there (from the remote's listing when there are
+/// many, else a few status calls at a time), and wakes each run's follower once its run ends. While the remote fails, the loop backs off (doubling, with jitter, up to a cap); a run
 /// the remote answers 404 for, or that has not been heard of for TimeoutSeconds, ends with a problem naming both.
 /// </summary>
 public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions options, TimeProvider clock, ILogger logger)
 {
     private const int ParallelCalls = 4;
+
+    /// <summary>From this many followed runs on, one listing replaces most status calls.</summary>
+    private const int ListingThreshold = 8;
+    private const int ListingPages = 3;
     private readonly ConcurrentDictionary<string, Watch> _watched = new(StringComparer.Ordinal);
     private readonly Lock _loopLock = new();
     private Task? _loop;
@@ -62,6 +66,8 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
         var delay = Poll;
         while (true)
         {
+            // A poll interval first: a run just started needs no answer yet, and runs starting together share a round.
+            await Task.Delay(delay * (0.9 + Random.Shared.NextDouble() * 0.2), clock, CancellationToken.None);
             bool failed;
             try
             {
@@ -73,9 +79,8 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
                 failed = true;
             }
 
+            // Jitter (above) keeps the pollers of several servers from calling a recovering remote at the same instant.
             delay = failed ? TimeSpan.FromTicks(Math.Min(LongestBackOff.Ticks, delay.Ticks * 2)) : Poll;
-            // Jitter keeps the pollers of several servers from calling a recovering remote at the same instant.
-            await Task.Delay(delay * (0.9 + Random.Shared.NextDouble() * 0.2), clock, CancellationToken.None);
             lock (_loopLock)
             {
                 if (_watched.IsEmpty)
@@ -91,12 +96,20 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
     private async Task<bool> PollOnceAsync()
     {
         var failed = 0;
-        await Parallel.ForEachAsync(_watched.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = ParallelCalls }, async (entry, ct) =>
+        var watched = _watched.ToArray();
+        var listed = watched.Length >= ListingThreshold ? await ListAsync(watched.Length) : null;
+        if (listed is null && watched.Length >= ListingThreshold)
+        {
+            failed++;
+        }
+
+        await Parallel.ForEachAsync(watched, new ParallelOptions { MaxDegreeOfParallelism = ParallelCalls }, async (entry, ct) =>
         {
             var (remoteRunId, watch) = entry;
             try
             {
-                var state = await client.GetStatusAsync(remoteRunId, ct);
+                // A run the listing showed needs no call of its own.
+                var state = listed is not null && listed.TryGetValue(remoteRunId, out var known) ? known : await client.GetStatusAsync(remoteRunId, ct);
                 watch.HeardAt = clock.GetUtcNow();
                 if (state.IsTerminal())
                 {
@@ -124,6 +137,40 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
             }
         });
         return failed > 0;
+    }
+
+    /// <summary>
+    /// With many runs followed, the remote's newest runs are read from a few pages of its listing (which holds the
+    /// runs we follow, as they are recent) instead of one status call each; null when the listing failed.
+    /// </summary>
+    private async Task<Dictionary<string, RunState>?> ListAsync(int watched)
+    {
+        var states = new Dictionary<string, RunState>(StringComparer.Ordinal);
+        string? token = null;
+        try
+        {
+            for (var page = 0; page < ListingPages; page++)
+            {
+                var answer = await client.ListRunsAsync(Math.Min(500, watched * 2), token, CancellationToken.None);
+                foreach (var (runId, state) in answer.Items)
+                {
+                    states.TryAdd(runId, state);
+                }
+
+                token = answer.NextPageToken;
+                if (token is null || _watched.Keys.All(states.ContainsKey))
+                {
+                    break;
+                }
+            }
+
+            return states;
+        }
+        catch (Exception ex) when (ex is RemoteWesException or JsonException)
+        {
+            logger.LogWarning("Listing the runs at {Remote} failed; asking for each run's status: {Error}", client.Describe(), ex.Message);
+            return null;
+        }
     }
 
     private void End(string remoteRunId, Watch watch, RemoteRunEnd end)

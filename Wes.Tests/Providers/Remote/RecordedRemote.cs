@@ -26,7 +26,11 @@ public sealed class RecordedRemote : HttpMessageHandler
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        Requests.Add(request);
+        lock (Requests)
+        {
+            Requests.Add(request);
+        }
+
         var key = $"{request.Method} {request.RequestUri!.PathAndQuery}";
         var (status, body) = _answers.TryGetValue(key, out var answer)
             ? answer
