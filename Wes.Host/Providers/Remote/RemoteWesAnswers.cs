@@ -49,7 +49,7 @@ public static class RemoteWesAnswers
             Text(root["task_logs_url"]));
     }
 
-    /// <summary>GET /runs/{id}/tasks (WES 1.1); "task_logs" is read as well as "task_logs" under another key some servers use.</summary>
+    /// <summary>GET /runs/{id}/tasks (WES 1.1): the list is "task_logs", or "tasks" as some servers name it.</summary>
     public static RemotePage<RemoteLog> Tasks(string body)
     {
         var root = Parse(body) as JsonObject;

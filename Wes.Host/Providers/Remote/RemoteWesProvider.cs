@@ -52,7 +52,12 @@ public sealed class RemoteWesProvider(
             try
             {
                 await client.GetServiceInfoAsync(cancellationToken);
-                return new PreparedWork(["POST", new Uri(client.BaseUrl, "runs").AbsoluteUri]);
+                return Prepared();
+            }
+            catch (RemoteWesException ex) when (ex.IsRefusal)
+            {
+                // It answers, if not to this (a service-info it does not serve, or wants another token for): the post will tell.
+                return Prepared();
             }
             catch (Exception ex) when (ex is RemoteWesException or System.Text.Json.JsonException && clock.GetUtcNow() + delay < deadline)
             {
@@ -68,6 +73,8 @@ public sealed class RemoteWesProvider(
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
         }
     }
+
+    private PreparedWork Prepared() => new(["POST", new Uri(client.BaseUrl, "runs").AbsoluteUri]);
 
     /// <summary>
     /// Posts the run (nothing can interrupt this step, so it is short): a remote that stopped answering since the
