@@ -181,6 +181,14 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
             return false;
         }
 
+        // Only the remote itself is fetched from: a link to another host could make this server read an internal
+        // address for whoever controls the remote's answers.
+        if (Uri.Compare(url, client.BaseUrl, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) != 0)
+        {
+            notes.Add($"The remote's {what} is on another host ({url.GetLeftPart(UriPartial.Authority)}); it was not copied and stays at {url}.");
+            return false;
+        }
+
         if (budget.Left <= 0)
         {
             notes.Add($"The remote's {what} was not copied: MaxCopyBytes ({options.MaxCopyBytes}) is spent; it stays at {url}.");

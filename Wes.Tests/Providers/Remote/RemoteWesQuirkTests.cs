@@ -135,7 +135,7 @@ public sealed class RemoteWesQuirkTests : IDisposable
                 {"run_id": "r1", "state": "COMPLETE", "outputs": {"answer": 42},
                  "run_log": {"name": "wf", "stdout": "runs/r1/stdout", "stderr": "/ga4gh/wes/v1/runs/r1/stderr", "exit_code": 0},
                  "task_logs": [{"name": "step-one", "cmd": "echo hi", "stdout": "runs/r1/tasks/1/stdout", "exit_code": 0, "start_time": null},
-                               {"name": null, "stdout": null}]}
+                               {"name": null, "stdout": null, "stderr": "http://169.254.169.254/latest/meta-data"}]}
                 """)
             .Answer("GET", "/ga4gh/wes/v1/runs/r1/stdout", "engine says hi\n")
             .Answer("GET", "/ga4gh/wes/v1/runs/r1/stderr", "engine warns\n")
@@ -153,6 +153,9 @@ public sealed class RemoteWesQuirkTests : IDisposable
         Assert.Equal(["step-one", "task-2"], tasks.Select(t => t.TaskId));
         Assert.Equal("""["echo hi"]""", tasks[0].CmdJson);
         Assert.Equal("hi\n", File.ReadAllText(workspace.TaskLogPath("step-one", TaskLogStream.Stdout)));
+        // A link to another host is never followed.
+        Assert.Contains(collected.Notes, note => note.Contains("task task-2 stderr is on another host", StringComparison.Ordinal));
+        Assert.DoesNotContain(remote.Requests, r => r.RequestUri!.Host == "169.254.169.254");
         // A remote without an output listing keeps its outputs where they are, and the run's log says so.
         Assert.Contains(collected.Notes, note => note.Contains("lists no output files", StringComparison.Ordinal));
     }
