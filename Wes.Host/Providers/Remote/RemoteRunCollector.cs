@@ -31,6 +31,23 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         return new CollectedRun(log, outputs, notes);
     }
 
+    /// <summary>
+    /// Reads the remote run's tasks so far, without their logs, into the tasks file, so a long run shows its
+    /// progress here; any failure leaves the file as it was (the tasks are read again at the end).
+    /// </summary>
+    public async Task RefreshTasksAsync(RunWorkspace workspace, string remoteRunId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var log = await client.GetRunLogAsync(remoteRunId, cancellationToken);
+            await CollectTasksAsync(workspace, remoteRunId, log, new CopyBudget(0), notes: null, cancellationToken);
+        }
+        catch (Exception ex) when (ex is RemoteWesException or IOException or UnauthorizedAccessException or JsonException)
+        {
+            logger.LogInformation("Could not read the tasks of run {RemoteRunId} at {Remote} yet: {Error}", remoteRunId, client.Describe(), ex.Message);
+        }
+    }
+
     /// <summary>The tasks brought back for a run, as stored by the last collection; empty before that.</summary>
     public static IReadOnlyList<RunTask> ReadTasks(RunWorkspace workspace)
     {
@@ -45,7 +62,8 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         }
     }
 
-    private async Task CollectTasksAsync(RunWorkspace workspace, string remoteRunId, RemoteRunLog log, CopyBudget budget, List<string> notes, CancellationToken cancellationToken)
+    /// <param name="notes">Null while the run goes on: the task logs are then left for the end.</param>
+    private async Task CollectTasksAsync(RunWorkspace workspace, string remoteRunId, RemoteRunLog log, CopyBudget budget, List<string>? notes, CancellationToken cancellationToken)
     {
         var tasks = new List<RemoteLog>();
         string? token = null;
@@ -73,8 +91,12 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
                 taskId = $"task-{i + 1}";
             }
 
-            await CopyAsync(task.Stdout, workspace.TaskLogPath(taskId, TaskLogStream.Stdout), $"task {taskId} stdout", budget, notes, cancellationToken);
-            await CopyAsync(task.Stderr, workspace.TaskLogPath(taskId, TaskLogStream.Stderr), $"task {taskId} stderr", budget, notes, cancellationToken);
+            if (notes is not null)
+            {
+                await CopyAsync(task.Stdout, workspace.TaskLogPath(taskId, TaskLogStream.Stdout), $"task {taskId} stdout", budget, notes, cancellationToken);
+                await CopyAsync(task.Stderr, workspace.TaskLogPath(taskId, TaskLogStream.Stderr), $"task {taskId} stderr", budget, notes, cancellationToken);
+            }
+
             stored.Add(new RunTask
             {
                 TaskId = taskId, Name = task.Name ?? taskId, StartTime = task.StartTime, EndTime = task.EndTime, ExitCode = task.ExitCode,

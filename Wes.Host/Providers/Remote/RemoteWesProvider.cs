@@ -130,7 +130,7 @@ public sealed class RemoteWesProvider(
         {
             try
             {
-                end = await _poller.WaitForEndAsync(remoteRunId, either.Token);
+                end = await WaitShowingTasksAsync(request, remoteRunId, either.Token);
             }
             catch (OperationCanceledException) when (!leave.IsCancellationRequested && cancel.IsCancellationRequested)
             {
@@ -156,6 +156,23 @@ public sealed class RemoteWesProvider(
             _ => new ExecutionResult(ExecutionOutcome.SystemError, exitCode,
                 Message: Join([where + LastLine(collected) + ".", .. notes])),
         };
+    }
+
+    /// <summary>Waits for the remote run to end, reading its tasks now and then (not at every poll) so they show here meanwhile.</summary>
+    private async Task<RemoteRunEnd> WaitShowingTasksAsync(ExecutionRequest request, string remoteRunId, CancellationToken cancellationToken)
+    {
+        var ending = _poller.WaitForEndAsync(remoteRunId, cancellationToken);
+        var refresh = TimeSpan.FromSeconds(Math.Max(options.PollSeconds * 5, 5));
+        while (!ending.IsCompleted)
+        {
+            await Task.WhenAny(ending, Task.Delay(refresh, clock, cancellationToken));
+            if (!ending.IsCompleted && !cancellationToken.IsCancellationRequested)
+            {
+                await _collector.RefreshTasksAsync(request.Workspace, remoteRunId, cancellationToken);
+            }
+        }
+
+        return await ending;
     }
 
     public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request) => RemoteRunCollector.ReadTasks(request.Workspace);

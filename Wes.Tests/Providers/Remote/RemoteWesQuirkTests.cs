@@ -190,6 +190,29 @@ public sealed class RemoteWesQuirkTests : IDisposable
     }
 
     [Fact]
+    public async Task Tasks_of_a_run_still_going_are_read_without_their_logs_and_a_failing_read_changes_nothing()
+    {
+        var remote = new RecordedRemote()
+            .Answer("GET", "/ga4gh/wes/v1/runs/r4", """{"run_id": "r4", "state": "RUNNING"}""")
+            .Answer("GET", "/ga4gh/wes/v1/runs/r4/tasks?page_size=500", """
+                {"task_logs": [{"id": "align", "name": "align", "start_time": "2026-12-01T10:00:00.123+01:00", "stdout": "runs/r4/tasks/align/stdout"}]}
+                """);
+        var workspace = new RunWorkspace(_runsDir, "front-4");
+        Directory.CreateDirectory(workspace.Root);
+        var collector = new RemoteRunCollector(remote.Client(), new RemoteWesOptions(), NullLogger.Instance);
+
+        await collector.RefreshTasksAsync(workspace, "r4", CancellationToken.None);
+        await collector.RefreshTasksAsync(workspace, "unknown", CancellationToken.None);
+
+        var task = Assert.Single(RemoteRunCollector.ReadTasks(workspace));
+        Assert.Equal("align", task.TaskId);
+        Assert.Null(task.EndTime);
+        Assert.NotNull(task.StartTime);
+        Assert.False(File.Exists(workspace.TaskLogPath("align", TaskLogStream.Stdout)));
+        Assert.DoesNotContain(remote.Requests, r => r.RequestUri!.AbsolutePath.EndsWith("/stdout", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_token_goes_to_the_remote_only_never_to_links_on_other_hosts()
     {
         var remote = new RecordedRemote().Answer("GET", "/ga4gh/wes/v1/runs/r3/status", """{"run_id": "r3", "state": "RUNNING"}""");
