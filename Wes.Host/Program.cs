@@ -4,6 +4,7 @@ using Wes.Configuration;
 using Wes.Execution;
 using Wes.Observability;
 using Wes.Persistence;
+using Wes.Providers.Remote;
 using Wes.Security;
 
 // Wes.Host            serve the WES API and execute runs (default)
@@ -15,6 +16,7 @@ if (command == HostCommands.Executor)
 {
     var worker = Host.CreateApplicationBuilder(hostArgs);
     worker.AddWesConfiguration();
+    worker.AddWesRemotes();
     worker.AddWesObservability();
     worker.Services.AddWesPersistence().AddWesEngines().AddWesExecutorPool();
     return await HostCommands.RunAsync(worker.Build(), command);
@@ -24,6 +26,7 @@ var builder = WebApplication.CreateBuilder(hostArgs);
 builder.AddWesConfiguration(apiOnly: command == HostCommands.Api);
 builder.Services.AddWesPersistence().AddWesEngines().AddWesApi().AddWesSecurity();
 builder.AddWesObservability();
+builder.AddWesRemotes();
 if (command != HostCommands.Api)
 {
     builder.Services.AddWesExecutorPool();

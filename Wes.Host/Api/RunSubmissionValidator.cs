@@ -103,7 +103,9 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
         var installed = s.Available.Where(a => a.Engine.WorkflowType == type).ToList();
         var installedNames = string.Join(", ", installed.Select(a => a.Engine.Name).DefaultIfEmpty("none"));
         var registered = s.Engines.Where(e => e.WorkflowType == type).ToList();
-        var named = s.WorkflowEngine is null ? null : s.Engines.FirstOrDefault(e => string.Equals(e.Name, s.WorkflowEngine.Trim(), StringComparison.OrdinalIgnoreCase));
+        var namedAll = s.WorkflowEngine is null ? [] : s.Engines.Where(e => string.Equals(e.Name, s.WorkflowEngine.Trim(), StringComparison.OrdinalIgnoreCase)).ToList();
+        // A remote's engine may run several types, one engine entry each: the one for the requested type answers.
+        var named = namedAll.FirstOrDefault(e => e.WorkflowType == type) ?? namedAll.FirstOrDefault();
         string? problem = null;
         if (registered.Count == 0)
         {
@@ -129,7 +131,11 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
         }
 
         CheckVersions(s, context, s.ResolveEngine()!);
-        CheckEngineParameters(s, context, s.ResolveEngine()!.Engine);
+        if (s.ResolveEngine()!.Engine is not Providers.Remote.RemoteEngine { PassesParametersThrough: true })
+        {
+            // A remote engine this server has no definition of judges its parameters itself.
+            CheckEngineParameters(s, context, s.ResolveEngine()!.Engine);
+        }
     }
 
     private static void CheckVersions(RunSubmission s, ValidationContext<RunSubmission> context, AvailableEngine chosen)

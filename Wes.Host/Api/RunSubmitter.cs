@@ -46,8 +46,9 @@ public sealed class RunSubmitter(
         }
 
         var provider = ChooseProvider(submission);
-        submission.Engines = catalog.Registered;
         submission.Available = await provider.GetEnginesAsync(cancellationToken);
+        // A remote may run types and engines this server does not register (WDL on Cromwell): they count as known too.
+        submission.Engines = [.. catalog.Registered, .. submission.Available.Select(a => a.Engine).Where(e => !catalog.Registered.Contains(e))];
         var validation = await validator.ValidateAsync(submission, cancellationToken);
         if (!validation.IsValid)
         {

@@ -17,7 +17,7 @@ public sealed class WesOptions
     /// <summary>Apply EF migrations when the server starts (WES_MIGRATE_ON_STARTUP).</summary>
     public bool MigrateOnStartup { get; set; } = true;
 
-    /// <summary>Provider that executes runs: Local, Mock or Slurm (DEFAULT_WES_PROVIDER).</summary>
+    /// <summary>Provider that executes runs: Local, Mock, Slurm or the name of a remote in Wes:Remotes (DEFAULT_WES_PROVIDER).</summary>
     public string DefaultProvider { get; set; } = "Local";
 
     /// <summary>Seconds between database polls for runs submitted by other processes (WORKFLOW_POLL_INTERVAL).</summary>
@@ -120,6 +120,9 @@ public sealed class WesOptions
 
     /// <summary>The WES_WEBHOOK_* receiver and how alerts are delivered.</summary>
     public Notifications.WebhookOptions Webhook { get; set; } = new();
+
+    /// <summary>Remote WES servers runs may be forwarded to, by name (Wes:Remotes:&lt;name&gt;:Url, Wes__Remotes__&lt;name&gt;__Url).</summary>
+    public Dictionary<string, Providers.Remote.RemoteWesOptions> Remotes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
 public sealed class RetryOptions

@@ -3,9 +3,16 @@ using Microsoft.Extensions.Options;
 namespace Wes.Configuration;
 
 /// <summary>Reports every bad setting at once, each with the name a user would set it by.</summary>
-public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
+public sealed class WesOptionsValidator(IEnumerable<Execution.Engines.IWorkflowEngine> engines) : IValidateOptions<WesOptions>
 {
     public static readonly string[] Providers = ["Local", "Mock", Wes.Providers.Slurm.SlurmProvider.ProviderName];
+
+    private readonly IReadOnlyList<Execution.Engines.IWorkflowEngine> _engines = engines.ToList();
+
+    public WesOptionsValidator()
+        : this([])
+    {
+    }
 
     public ValidateOptionsResult Validate(string? name, WesOptions options)
     {
@@ -13,8 +20,8 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         void Check(bool ok, string setting, string rule, object? value) => problems.Check(ok, setting, rule, value);
 
         Check(!string.IsNullOrWhiteSpace(options.DataDir), "WES_DATA_DIR (Wes:DataDir)", "must not be empty", options.DataDir);
-        Check(Providers.Contains(options.DefaultProvider, StringComparer.OrdinalIgnoreCase),
-            "DEFAULT_WES_PROVIDER (Wes:DefaultProvider)", $"must be one of {string.Join(", ", Providers)}", options.DefaultProvider);
+        Check(Providers.Contains(options.DefaultProvider, StringComparer.OrdinalIgnoreCase) || options.Remotes.ContainsKey(options.DefaultProvider),
+            "DEFAULT_WES_PROVIDER (Wes:DefaultProvider)", $"must be one of {string.Join(", ", [.. Providers, .. options.Remotes.Keys])}", options.DefaultProvider);
         Check(options.PollIntervalSeconds is >= 0.05 and <= 3600,
             "WORKFLOW_POLL_INTERVAL (Wes:PollIntervalSeconds)", "must be between 0.05 and 3600 seconds", options.PollIntervalSeconds);
         Check(options.MaxConcurrentRuns is >= 0 and <= 1024,
@@ -70,6 +77,7 @@ public sealed class WesOptionsValidator : IValidateOptions<WesOptions>
         Execution.Sandbox.SandboxSettingsRules.Check(options.Sandbox, problems);
         Notifications.WebhookTargets.Check(options, problems);
         Wes.Providers.Slurm.SlurmOptions.Check(options.Slurm, problems);
+        Wes.Providers.Remote.RemoteSettingsRules.Check(options, _engines, problems);
 
         return problems.Failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems.Failures);
     }

@@ -24,7 +24,7 @@ public sealed partial class RunExecutor
         }
 
         var provider = (IDetachedProvider)_providers[run.Provider];
-        var engine = catalog.Registered.FirstOrDefault(e => string.Equals(e.Name, run.Engine, StringComparison.OrdinalIgnoreCase));
+        var engine = EngineOf(run, provider);
         var workspace = new RunWorkspace(options.Value.RunsDir, run.RunId);
         var request = new ExecutionRequest(run, workspace, engine!, engine is null ? new Dictionary<string, string>() : EngineParameterNames.FromRequest(run.RequestJson, engine));
         var stopSwitch = cancellations.Register(run.RunId);

@@ -78,8 +78,8 @@ public sealed partial class RunExecutor(
             logger.LogWarning(ex, "Run {RunId}: could not keep the previous attempt's logs", run.RunId);
         }
 
-        var engine = catalog.Registered.FirstOrDefault(e => string.Equals(e.Name, run.Engine, StringComparison.OrdinalIgnoreCase));
-        if (!_providers.TryGetValue(run.Provider, out var provider) || engine is null)
+        var engine = _providers.TryGetValue(run.Provider, out var provider) ? EngineOf(run, provider) : null;
+        if (provider is null || engine is null)
         {
             var unknown = new ExecutionResult(ExecutionOutcome.SystemError, Message: $"This server has no provider '{run.Provider}' or engine '{run.Engine}'.");
             await RecordOutcomeAsync(run, RunState.Initializing, unknown, StopReason.None, stopping);
@@ -99,7 +99,9 @@ public sealed partial class RunExecutor(
             // 3. Start, then record the handle with INITIALIZING -> RUNNING. A cancel that came in meanwhile wins, and
             //    the work is then stopped by following it with the switch already thrown.
             handle = await provider.StartAsync(request, work, CancellationToken.None);
-            if (await RecordStartAsync(run, handle, commandJson, provider is IDetachedProvider, stopSwitch, stopping))
+            // Work elsewhere is named in the run's log, so a user can find it there too.
+            var startLog = provider is IDetachedProvider ? $"{provider.Name} runs this run's work as {handle}." : null;
+            if (await RecordStartAsync(run, handle, commandJson, startLog, stopSwitch, stopping))
             {
                 state = scope.State = RunState.Running;
                 if (provider is IDetachedProvider detached)
@@ -149,6 +151,11 @@ public sealed partial class RunExecutor(
             await progress.WaitAsync(ProgressGrace, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
+
+    /// <summary>The engine a stored run names: the provider's own (a remote's) first, else the registered one.</summary>
+    private IWorkflowEngine? EngineOf(Run run, IExecutionProvider provider) =>
+        provider.FindEngine(run.Engine, run.WorkflowType)
+        ?? catalog.Registered.FirstOrDefault(e => string.Equals(e.Name, run.Engine, StringComparison.OrdinalIgnoreCase));
 
     private ExecutionResult Failure(IExecutionProvider provider, Run run, CancellationToken stop, Exception ex)
     {
@@ -200,14 +207,12 @@ public sealed partial class RunExecutor(
         }
     }
 
-    /// <summary>INITIALIZING -> RUNNING with the work's handle (named in system_logs when the work runs <paramref name="elsewhere"/>); false (and the switch thrown) when the run is no longer ours to run.</summary>
-    private async Task<bool> RecordStartAsync(Run run, string handle, string commandJson, bool elsewhere, RunStopSwitch stopSwitch, CancellationToken stopping)
+    /// <summary>INITIALIZING -> RUNNING with the work's handle; false (and the switch thrown) when the run is no longer ours to run.</summary>
+    private async Task<bool> RecordStartAsync(Run run, string handle, string commandJson, string? systemLog, RunStopSwitch stopSwitch, CancellationToken stopping)
     {
         var changes = new TransitionChanges
         {
-            ProviderHandle = handle, EnginePid = LocalProcessHandle.Parse(handle)?.Pid, CmdJson = commandJson,
-            // Work that runs elsewhere is named in the run's log (a Slurm job id, a remote run), where users look for it.
-            SystemLog = elsewhere ? $"Attempt {run.Attempt} started as {handle}." : null,
+            ProviderHandle = handle, EnginePid = LocalProcessHandle.Parse(handle)?.Pid, CmdJson = commandJson, SystemLog = systemLog,
         };
         var outcome = await DurablyAsync(run.RunId, "record the start", ct =>
             WriteAsync(run.RunId, RunState.Initializing, RunState.Running, changes, "engine started", ct), stopping);

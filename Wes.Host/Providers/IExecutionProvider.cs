@@ -50,6 +50,12 @@ public interface IExecutionProvider
 
     /// <summary>The run's tasks as the engine reports them so far; never throws for what the workflow wrote.</summary>
     IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request);
+
+    /// <summary>
+    /// An engine of this provider that the local catalog does not register (a remote's WDL engine), by the name and
+    /// type a stored run names; null when the provider runs only the registered engines.
+    /// </summary>
+    IWorkflowEngine? FindEngine(string engineName, string workflowType) => null;
 }
 
 public static class ExecutionProviders

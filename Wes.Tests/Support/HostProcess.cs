@@ -8,6 +8,7 @@ public sealed class HostProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private int _disposed;
 
     private HostProcess(Process process, string? baseUrl)
     {
@@ -36,9 +37,12 @@ public sealed class HostProcess : IDisposable
     public static string HostDll { get; } = FindHostDll();
 
     /// <summary>Starts the server on a free loopback port and waits until it answers.</summary>
-    public static async Task<HostProcess> StartAsync(IDictionary<string, string> environment, params string[] arguments)
+    public static Task<HostProcess> StartAsync(IDictionary<string, string> environment, params string[] arguments) =>
+        StartAtAsync($"http://127.0.0.1:{LocalHttpServer.FreePort()}", environment, arguments);
+
+    /// <summary>Starts the server on the given loopback base URL (the same one again after a restart) and waits until it answers.</summary>
+    public static async Task<HostProcess> StartAtAsync(string baseUrl, IDictionary<string, string> environment, params string[] arguments)
     {
-        var baseUrl = $"http://127.0.0.1:{LocalHttpServer.FreePort()}";
         var host = Start(environment, [.. arguments, "--urls", baseUrl], baseUrl);
         using var http = new HttpClient();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -112,6 +116,12 @@ public sealed class HostProcess : IDisposable
 
     public void Dispose()
     {
+        // Idempotent: a test may stop a server early that its fixture stops again.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
