@@ -59,7 +59,8 @@ public sealed class LocalProvider(
             // and everything the workflow starts gone when the engine exits.
             sandbox.PrepareRunDirectory(workspace);
             var launch = sandbox.Wrap(available.ExecutablePath, arguments,
-                new Execution.Sandbox.SandboxContext(workspace, available.ExecutablePath, options.Value.AllowedFileRootList));
+                new Execution.Sandbox.SandboxContext(workspace, available.ExecutablePath, options.Value.AllowedFileRootList,
+                    Slurm.SlurmClientFiles.HiddenFrom(request.EngineParameters, options.Value)));
             return new PreparedWork([available.ExecutablePath, .. arguments], launch);
         }
         catch (WorkflowFetchException ex)

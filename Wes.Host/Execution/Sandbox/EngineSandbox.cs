@@ -156,7 +156,9 @@ public sealed class EngineSandbox
             command.Add("--unshare-net");
         }
 
-        command.AddRange(SandboxMounts.Arguments(workspace, _hiddenFolders, _hiddenFiles, VisibleAnyway(context)));
+        // A hidden path of the run's is one or the other; SandboxMounts keeps only the folders, and only the files, of each list.
+        var hidden = context.HiddenPaths ?? [];
+        command.AddRange(SandboxMounts.Arguments(workspace, _hiddenFolders.Concat(hidden), _hiddenFiles.Concat(hidden), VisibleAnyway(context)));
         command.AddRange(["--chdir", workspace.ExeDir]);
         foreach (var name in SandboxEnvironment.Withheld(_options.PassEnvironmentList))
         {

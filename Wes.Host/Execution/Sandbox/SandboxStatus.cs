@@ -23,8 +23,12 @@ public sealed record SandboxStatus(SandboxState State, string Description)
     public string Tag => State == SandboxState.Unavailable ? "unavailable: " + Description : Description;
 }
 
-/// <summary>What one engine start needs to know: its run's folders, the engine's program and the folders inputs may come from.</summary>
-public sealed record SandboxContext(RunWorkspace Workspace, string EngineExecutablePath, IReadOnlyList<string> ReadOnlyInputRoots);
+/// <summary>
+/// What one engine start needs to know: its run's folders, the engine's program, the folders inputs may come from, and
+/// files or folders this run's engine must not see besides the usual ones (the Slurm client's, unless it uses Slurm).
+/// </summary>
+public sealed record SandboxContext(
+    RunWorkspace Workspace, string EngineExecutablePath, IReadOnlyList<string> ReadOnlyInputRoots, IReadOnlyList<string>? HiddenPaths = null);
 
 /// <summary>The sandbox is required and cannot be used; the message says why and how to fix it or opt out.</summary>
 public sealed class SandboxUnavailableException(string message) : InvalidOperationException(message);

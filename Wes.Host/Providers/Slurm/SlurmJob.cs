@@ -3,8 +3,12 @@ using Wes.Runs;
 
 namespace Wes.Providers.Slurm;
 
-/// <summary>What the controller last said about one job. <see cref="State"/> is Slurm's (PENDING, RUNNING, COMPLETED, ...).</summary>
-public sealed record SlurmJob(string JobId, string State, string? Reason = null, string? Nodes = null, string? Name = null, string? ExitCode = null)
+/// <summary>
+/// What the controller last said about one job. <see cref="State"/> is Slurm's (PENDING, RUNNING, COMPLETED, ...);
+/// <see cref="Comment"/> is the job's --comment, which tells which run a job belongs to.
+/// </summary>
+public sealed record SlurmJob(
+    string JobId, string State, string? Reason = null, string? Nodes = null, string? Name = null, string? ExitCode = null, string? Comment = null)
 {
     /// <summary>Slurm says nothing about the job any more (squeue, scontrol and sacct where it exists).</summary>
     public const string Unknown = "UNKNOWN";
@@ -74,16 +78,22 @@ public sealed record SlurmJob(string JobId, string State, string? Reason = null,
 
         return fields.TryGetValue("JobId", out var id) && fields.TryGetValue("JobState", out var state)
             ? new SlurmJob(id, state, fields.GetValueOrDefault("Reason"), NodeList(fields.GetValueOrDefault("NodeList")),
-                fields.GetValueOrDefault("JobName"), fields.GetValueOrDefault("ExitCode"))
+                fields.GetValueOrDefault("JobName"), fields.GetValueOrDefault("ExitCode"), NodeList(fields.GetValueOrDefault("Comment")))
             : null;
     }
 
-    /// <summary>Parses a line of `squeue -o "%i|%T|%r|%N|%j"` (the name last, since it may hold a '|').</summary>
+    /// <summary>The squeue --format that <see cref="FromSqueue"/> reads.</summary>
+    public const string SqueueFormat = "%i|%T|%r|%N|%k|%j";
+
+    /// <summary>
+    /// Parses a line of `squeue -o "%i|%T|%r|%N|%k|%j"` (the name last, since it may hold a '|'). A comment holding a
+    /// '|' is misread, which only makes a job someone else tagged look like no run's.
+    /// </summary>
     public static SlurmJob? FromSqueue(string line)
     {
-        var parts = line.Trim().Split('|', 5);
-        return parts.Length == 5 && parts[0].Length > 0
-            ? new SlurmJob(parts[0], parts[1], parts[2], NodeList(parts[3]), parts[4])
+        var parts = line.Trim().Split('|', 6);
+        return parts.Length == 6 && parts[0].Length > 0
+            ? new SlurmJob(parts[0], parts[1], parts[2], NodeList(parts[3]), parts[5], Comment: NodeList(parts[4]))
             : null;
     }
 

@@ -11,7 +11,10 @@ namespace Wes.Providers.Slurm;
 /// </summary>
 public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> options, ILogger<SlurmJobPoller> logger)
 {
-    private const int KeptEnded = 10_000;
+    /// <summary>The longest --jobs= argument of one squeue; more jobs are asked about in several calls.</summary>
+    internal const int MaxJobsArgument = 16_000;
+
+    private static readonly TimeSpan FailedRoundPause = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<SlurmJob>> _awaited = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SlurmJob> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _tracked = new(StringComparer.Ordinal);
@@ -20,6 +23,12 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
     private Task? _loop;
 
     private SlurmOptions Settings => options.Value.Slurm;
+
+    /// <summary>How many ended jobs are remembered before the oldest are forgotten.</summary>
+    internal int KeptEnded { get; set; } = 10_000;
+
+    /// <summary>The jobs the next round asks about.</summary>
+    internal int TrackedCount => _tracked.Count;
 
     /// <summary>Waits until the job has ended (or Slurm no longer knows it) and answers what Slurm last said of it.</summary>
     public async Task<SlurmJob> WaitForEndAsync(string jobId, CancellationToken cancellationToken)
@@ -51,7 +60,11 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
         _tracked.TryAdd(jobId, true);
         lock (_loopLock)
         {
-            _loop ??= Task.Run(LoopAsync);
+            // The loop catches what each round throws; should it end all the same, the next job to follow starts it again.
+            if (_loop is null || _loop.IsCompleted)
+            {
+                _loop = Task.Run(LoopAsync);
+            }
         }
     }
 
@@ -68,7 +81,20 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
                 continue;
             }
 
-            var answered = await PollOnceAsync();
+            bool answered;
+            try
+            {
+                answered = await PollOnceAsync();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Whatever went wrong (a process or read error, an answer not understood), every follower waits on
+                // this loop: it backs off and asks again instead of ending.
+                logger.LogError(ex, "A Slurm poll round failed; asking again later");
+                answered = false;
+                await Task.Delay(FailedRoundPause);
+            }
+
             delay = answered
                 ? TimeSpan.FromSeconds(Settings.PollSeconds)
                 : TimeSpan.FromSeconds(Math.Min(Settings.MaxPollSeconds, Math.Max(delay.TotalSeconds, Settings.PollSeconds) * 2));
@@ -87,21 +113,26 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
         var ids = _tracked.Keys.Order(StringComparer.Ordinal).ToList();
         try
         {
-            var reply = await commands.RunAsync("squeue", ["--noheader", "--states=all", "--jobs=" + string.Join(",", ids), "--format=%i|%T|%r|%N|%j"], CancellationToken.None);
-            if (!reply.Ok && !reply.UnknownJob)
+            var listed = await ListAsync(ids, CancellationToken.None);
+            if (listed is null)
             {
-                logger.LogWarning("squeue did not answer about {Count} Slurm job(s): {Reply}; asking again later", ids.Count, reply.Describe());
                 return false;
             }
 
-            var listed = reply.Output.Split('\n').Select(SlurmJob.FromSqueue).OfType<SlurmJob>().ToDictionary(j => j.JobId, StringComparer.Ordinal);
+            // squeue --states=all lists every job the controller remembers, so one it leaves out only accounting may know.
+            var unlisted = ids.Where(id => !listed.ContainsKey(id)).ToList();
+            var accounted = unlisted.Count > 0 ? await AccountingAsync(unlisted) : new Dictionary<string, SlurmJob>();
             foreach (var id in ids)
             {
                 var job = listed.GetValueOrDefault(id);
-                if (job is null || job.Ended)
+                if (job is null)
                 {
-                    // Ended (or gone from squeue): ask once more in detail, for the exit code, or to learn it is unknown.
-                    job = await DetailAsync(id, job);
+                    job = accounted.GetValueOrDefault(id) ?? new SlurmJob(id, SlurmJob.Unknown, "neither squeue nor sacct lists it");
+                }
+                else if (job.Ended)
+                {
+                    // Just ended: ask once more in detail, for the exit code.
+                    job = await DetailAsync(job);
                     if (job is null)
                     {
                         return false;
@@ -120,38 +151,97 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
         }
     }
 
-    /// <summary>scontrol, then sacct; the job as squeue listed it if neither adds to it; null when the controller did not answer.</summary>
-    private async Task<SlurmJob?> DetailAsync(string id, SlurmJob? listed)
+    /// <summary>
+    /// What squeue says now of these jobs (ended ones too, while the controller remembers them), asked in as many calls
+    /// as keep each argument list short; null when the controller did not answer.
+    /// </summary>
+    /// <exception cref="SlurmUnavailableException">A squeue did not answer in time or could not be started.</exception>
+    public async Task<IReadOnlyDictionary<string, SlurmJob>?> ListAsync(IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
-        var reply = await commands.RunAsync("scontrol", ["show", "job", "-o", id], CancellationToken.None);
-        if (reply.Ok && reply.Output.Split('\n').Select(SlurmJob.FromScontrol).OfType<SlurmJob>().FirstOrDefault(j => j.JobId == id) is { } detailed)
+        var listed = new Dictionary<string, SlurmJob>(StringComparer.Ordinal);
+        foreach (var chunk in Chunks(ids, MaxJobsArgument))
         {
-            return detailed with { Name = detailed.Name ?? listed?.Name, Nodes = detailed.Nodes ?? listed?.Nodes };
-        }
-
-        if (!reply.Ok && !reply.UnknownJob)
-        {
-            return null;
-        }
-
-        if (listed is not null)
-        {
-            return listed;
-        }
-
-        // Past MinJobAge the controller forgets a job; accounting, where the cluster has it, still knows how it ended.
-        if (commands.Find("sacct") is not null)
-        {
-            var sacct = await commands.RunAsync("sacct", ["--noheader", "--parsable2", "--allocations", "--jobs=" + id, "--format=JobIDRaw,State,ExitCode,NodeList,JobName"], CancellationToken.None);
-            var row = sacct.Ok ? sacct.Output.Split('\n').Select(l => l.Trim().Split('|', 5)).FirstOrDefault(p => p.Length == 5 && p[0] == id) : null;
-            if (row is not null)
+            var reply = await commands.RunAsync(
+                "squeue", ["--noheader", "--states=all", "--jobs=" + string.Join(",", chunk), "--format=" + SlurmJob.SqueueFormat], cancellationToken);
+            if (!reply.Ok && !reply.UnknownJob)
             {
-                // sacct writes "CANCELLED by 0"; the first word is the state.
-                return new SlurmJob(id, row[1].Split(' ')[0], Nodes: row[3], Name: row[4], ExitCode: row[2]);
+                logger.LogWarning("squeue did not answer about {Count} Slurm job(s): {Reply}; asking again later", chunk.Count, reply.Describe());
+                return null;
+            }
+
+            // A job may be listed twice (a requeued or federated job): the last line wins.
+            foreach (var job in reply.Output.Split('\n').Select(SlurmJob.FromSqueue).OfType<SlurmJob>())
+            {
+                listed[job.JobId] = job;
             }
         }
 
-        return new SlurmJob(id, SlurmJob.Unknown, $"squeue and scontrol answered: {reply.Describe()}");
+        return listed;
+    }
+
+    /// <summary>The ids in groups whose comma-joined length stays within <paramref name="maxLength"/>.</summary>
+    internal static IEnumerable<List<string>> Chunks(IReadOnlyList<string> ids, int maxLength)
+    {
+        var chunk = new List<string>();
+        var length = 0;
+        foreach (var id in ids)
+        {
+            if (chunk.Count > 0 && length + 1 + id.Length > maxLength)
+            {
+                yield return chunk;
+                chunk = [];
+                length = 0;
+            }
+
+            length += (chunk.Count > 0 ? 1 : 0) + id.Length;
+            chunk.Add(id);
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return chunk;
+        }
+    }
+
+    /// <summary>scontrol's record of an ended job squeue listed, or squeue's when scontrol adds nothing; null when the controller did not answer.</summary>
+    private async Task<SlurmJob?> DetailAsync(SlurmJob listed)
+    {
+        var id = listed.JobId;
+        var reply = await commands.RunAsync("scontrol", ["show", "job", "-o", id], CancellationToken.None);
+        if (reply.Ok && reply.Output.Split('\n').Select(SlurmJob.FromScontrol).OfType<SlurmJob>().FirstOrDefault(j => j.JobId == id) is { } detailed)
+        {
+            return detailed with { Name = detailed.Name ?? listed.Name, Nodes = detailed.Nodes ?? listed.Nodes, Comment = listed.Comment ?? detailed.Comment };
+        }
+
+        return !reply.Ok && !reply.UnknownJob ? null : listed;
+    }
+
+    /// <summary>
+    /// Past MinJobAge the controller forgets a job; accounting, where the cluster has it, still knows how it ended.
+    /// Asked in as few sacct calls as the argument length allows; empty without accounting.
+    /// </summary>
+    private async Task<Dictionary<string, SlurmJob>> AccountingAsync(IReadOnlyList<string> ids)
+    {
+        var found = new Dictionary<string, SlurmJob>(StringComparer.Ordinal);
+        if (commands.Find("sacct") is null)
+        {
+            return found;
+        }
+
+        foreach (var chunk in Chunks(ids, MaxJobsArgument))
+        {
+            var sacct = await commands.RunAsync("sacct",
+                ["--noheader", "--parsable2", "--allocations", "--jobs=" + string.Join(",", chunk), "--format=JobIDRaw,State,ExitCode,NodeList,JobName"],
+                CancellationToken.None);
+            var wanted = chunk.ToHashSet(StringComparer.Ordinal);
+            foreach (var row in sacct.Ok ? sacct.Output.Split('\n').Select(l => l.Trim().Split('|', 5)).Where(p => p.Length == 5 && wanted.Contains(p[0])) : [])
+            {
+                // sacct writes "CANCELLED by 0"; the first word is the state.
+                found[row[0]] = new SlurmJob(row[0], row[1].Split(' ')[0], Nodes: row[3], Name: row[4], ExitCode: row[2]);
+            }
+        }
+
+        return found;
     }
 
     private void Record(SlurmJob job)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
@@ -21,9 +22,13 @@ public sealed class SlurmProvider(
     public const string ProviderName = "Slurm";
     public const string HandlePrefix = "slurm:";
     private static readonly TimeSpan CancelPatience = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan LeftoverPatience = TimeSpan.FromSeconds(60);
 
     // The job an execution became, for its tasks: a fresh run has no recorded handle until the start is written.
     private readonly ConditionalWeakTable<ExecutionRequest, string> _jobs = [];
+
+    // Each job of an execution, waited for once: an ended job is read from here, never asked about again.
+    private readonly ConditionalWeakTable<ExecutionRequest, ConcurrentDictionary<string, Task<SlurmJob>>> _ends = [];
 
     public string Name => ProviderName;
 
@@ -39,10 +44,10 @@ public sealed class SlurmProvider(
             "sbatch not found; install the Slurm client (slurm-client) on this host or set WES_SLURM_BIN, then resubmit the run.");
         var work = await local.PrepareAsync(request, cancellationToken);
         var workspace = request.Workspace;
-        var script = await SlurmJobScript.WriteAsync(workspace, sbatch, cancellationToken);
+        var script = await SlurmJobScript.WriteAsync(workspace, request.Run.RunId, sbatch, cancellationToken);
         List<string> submit =
         [
-            sbatch, "--parsable", "--job-name=" + JobName(request.Run), "--chdir=" + workspace.ExeDir,
+            sbatch, "--parsable", "--job-name=" + JobName(request.Run), "--comment=" + SlurmJobScript.RunComment(request.Run.RunId), "--chdir=" + workspace.ExeDir,
             "--output=" + SlurmJobScript.OutputPattern(workspace.StdoutPath), "--error=" + SlurmJobScript.OutputPattern(workspace.StderrPath),
             .. SlurmResources.Arguments(request.Run.ReadTags(), options.Value.Slurm),
             script, .. work.Launch ?? work.Command,
@@ -55,6 +60,7 @@ public sealed class SlurmProvider(
         // An earlier attempt whose start was never recorded (its executor died right after sbatch) may still have a
         // job; it goes before this attempt's job is submitted, so the run never has two.
         await CancelLeftoversAsync(request.Run, cancellationToken);
+        SlurmJobScript.ForgetSubmittedJobs(request.Workspace);
         var reply = await commands.RunAsync("sbatch", work.Launch!.Skip(1).ToList(), cancellationToken);
         var jobId = reply.Ok ? reply.Output.Trim().Split(';')[0] : "";
         if (jobId.Length == 0 || !jobId.All(char.IsAsciiDigit))
@@ -106,7 +112,17 @@ public sealed class SlurmProvider(
     /// </summary>
     private async Task SettleEngineJobsAsync(ExecutionRequest request, CancellationToken leave)
     {
-        var jobs = SlurmJobScript.SubmittedJobs(request.Workspace);
+        IReadOnlyList<string> jobs;
+        try
+        {
+            jobs = await OwnedJobsAsync(request, leave);
+        }
+        catch (SlurmUnavailableException ex)
+        {
+            logger.LogWarning("Run {RunId}: could not ask Slurm about the jobs its engine submitted: {Message}", request.Run.RunId, ex.Message);
+            return;
+        }
+
         if (jobs.Count == 0)
         {
             return;
@@ -154,10 +170,18 @@ public sealed class SlurmProvider(
             jobs.Insert(0, leader);
         }
 
-        foreach (var id in jobs)
+        var ends = _ends.GetValue(request, _ => new ConcurrentDictionary<string, Task<SlurmJob>>(StringComparer.Ordinal));
+        var comment = SlurmJobScript.RunComment(request.Run.RunId);
+        foreach (var id in jobs.Distinct(StringComparer.Ordinal))
         {
-            poller.Track(id);
-            var job = poller.Latest(id);
+            var end = ends.GetOrAdd(id, key => poller.WaitForEndAsync(key, CancellationToken.None));
+            var job = end.IsCompletedSuccessfully ? end.Result : poller.Latest(id);
+            if (id != leader && job is not null && job.Comment != comment)
+            {
+                // Listed in the run's folder but not submitted for this run (another run's job, or no job at all).
+                continue;
+            }
+
             tasks.Add(new RunTask
             {
                 TaskId = "slurm-" + id,
@@ -210,7 +234,19 @@ public sealed class SlurmProvider(
         {
             try
             {
-                var reply = await commands.RunAsync("scancel", [jobId, .. SlurmJobScript.SubmittedJobs(request.Workspace)], leave);
+                IReadOnlyList<string> owned;
+                try
+                {
+                    owned = await OwnedJobsAsync(request, leave);
+                }
+                catch (SlurmUnavailableException ex)
+                {
+                    // The run's own job goes first all the same; its engine's are canceled once Slurm answers about them.
+                    logger.LogWarning("Run {RunId}: could not ask Slurm about the jobs its engine submitted: {Message}", request.Run.RunId, ex.Message);
+                    owned = [];
+                }
+
+                var reply = await commands.RunAsync("scancel", [jobId, .. owned.Where(id => id != jobId)], leave);
                 if (!reply.Ok)
                 {
                     logger.LogWarning("Run {RunId}: scancel of Slurm job {JobId} answered {Reply}", request.Run.RunId, jobId, reply.Describe());
@@ -234,14 +270,66 @@ public sealed class SlurmProvider(
         }
     }
 
+    /// <summary>
+    /// The jobs the run's list names whose Slurm record carries the run's comment: the list is in a folder the workflow
+    /// writes, so an id there is only a hint, never a reason to scancel a job.
+    /// </summary>
+    /// <exception cref="SlurmUnavailableException">squeue did not answer.</exception>
+    private async Task<IReadOnlyList<string>> OwnedJobsAsync(ExecutionRequest request, CancellationToken cancellationToken)
+    {
+        var listed = SlurmJobScript.SubmittedJobs(request.Workspace);
+        if (listed.Count == 0)
+        {
+            return [];
+        }
+
+        var comment = SlurmJobScript.RunComment(request.Run.RunId);
+        var known = await poller.ListAsync(listed, cancellationToken) ?? throw new SlurmUnavailableException("squeue did not answer");
+        return listed.Where(id => known.TryGetValue(id, out var job) && job.Comment == comment).ToList();
+    }
+
+    /// <summary>
+    /// An earlier attempt whose start was never recorded may have left jobs: the engine's own and those it submitted,
+    /// all carrying the run's comment. They are canceled and waited for before this attempt submits; when Slurm cannot
+    /// say, the start fails rather than risk two jobs for one run.
+    /// </summary>
     private async Task CancelLeftoversAsync(Run run, CancellationToken cancellationToken)
     {
-        var reply = await commands.RunAsync("squeue", ["--noheader", "--name=" + JobName(run), "--format=%i"], cancellationToken);
-        var leftovers = reply.Ok ? reply.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
-        if (leftovers.Length > 0)
+        var comment = SlurmJobScript.RunComment(run.RunId);
+        var deadline = DateTimeOffset.UtcNow + LeftoverPatience;
+        var canceled = false;
+        while (true)
         {
-            logger.LogWarning("Run {RunId}: canceling Slurm job(s) {Jobs} left by an earlier attempt", run.RunId, string.Join(",", leftovers));
-            await commands.RunAsync("scancel", leftovers, cancellationToken);
+            var reply = await commands.RunAsync("squeue", ["--noheader", "--me", "--format=%i|%k|%j"], cancellationToken);
+            if (!reply.Ok)
+            {
+                throw new SlurmUnavailableException(
+                    $"squeue could not list the jobs an earlier attempt of the run may have left ({reply.Describe()}), so no job was submitted");
+            }
+
+            var leftovers = reply.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(line => line.Split('|', 3)).Where(p => p.Length == 3 && (p[1] == comment || p[2] == JobName(run)))
+                .Select(p => p[0]).Where(id => id.All(char.IsAsciiDigit)).ToList();
+            if (leftovers.Count == 0)
+            {
+                return;
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new SlurmUnavailableException(
+                    $"Slurm job(s) {string.Join(",", leftovers)} of an earlier attempt did not end within {LeftoverPatience.TotalSeconds:0} s of scancel, so no job was submitted");
+            }
+
+            if (!canceled)
+            {
+                logger.LogWarning("Run {RunId}: canceling Slurm job(s) {Jobs} left by an earlier attempt", run.RunId, string.Join(",", leftovers));
+                await commands.RunAsync("scancel", leftovers, cancellationToken);
+                canceled = true;
+            }
+
+            // squeue's default states are the active ones: polled until the jobs have left them.
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(2, options.Value.Slurm.PollSeconds)), cancellationToken);
         }
     }
 }

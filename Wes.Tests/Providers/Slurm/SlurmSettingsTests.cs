@@ -111,11 +111,11 @@ public sealed class SlurmSettingsTests
     [Fact]
     public void A_job_still_queued_or_running_has_not_ended()
     {
-        var pending = SlurmJob.FromSqueue("17|PENDING|Resources||wes-a|b")!;
+        var pending = SlurmJob.FromSqueue("17|PENDING|Resources||wes-run:a|wes-a|b")!;
 
-        Assert.Equal(("17", "Resources", "wes-a|b"), (pending.JobId, pending.Reason, pending.Name));
+        Assert.Equal(("17", "Resources", "wes-a|b", "wes-run:a"), (pending.JobId, pending.Reason, pending.Name, pending.Comment));
         Assert.False(pending.Ended);
-        Assert.False(SlurmJob.FromSqueue("17|RUNNING|None|n1|x")!.Ended);
+        Assert.False(SlurmJob.FromSqueue("17|RUNNING|None|n1|(null)|x")!.Ended);
     }
 
     [Fact]
