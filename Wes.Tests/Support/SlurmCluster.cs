@@ -143,7 +143,10 @@ public sealed class SlurmCluster : IAsyncLifetime
         TempDirectory.Delete(_root);
     }
 
-    private string Socket => Path.Combine(_root, "munge", "socket");
+    /// <summary>munged's socket: whoever can reach it can ask the controller for anything the user may do.</summary>
+    public string MungeSocket => Path.Combine(_root, "munge", "socket");
+
+    private string Socket => MungeSocket;
 
     private string Config()
     {

@@ -96,6 +96,26 @@ public sealed class SlurmPollerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_start_submits_nothing_when_squeue_cannot_list_what_an_earlier_attempt_left()
+    {
+        await WriteScriptAsync("squeue", "echo 'slurm_load_jobs error: Unable to contact slurm controller (connect failure)' >&2; exit 1");
+        await WriteScriptAsync("sbatch", $"echo \"sbatch $*\" >> '{CallsPath}'; echo 77");
+        using var factory = new WesApplicationFactory(provider: "Slurm", workers: 0, settings: new Dictionary<string, string?>
+        {
+            ["Wes:Slurm:BinDir"] = _bin, ["Wes:Slurm:PollSeconds"] = "0.1",
+        });
+        var engine = factory.Service<EngineCatalog>().Registered.First();
+        var run = new Run { RunId = "no-second-job", Provider = SlurmProvider.ProviderName, Engine = engine.Name };
+        var request = new ExecutionRequest(run, new RunWorkspace(factory.RunsDir, run.RunId), engine, new Dictionary<string, string>());
+
+        var error = await Assert.ThrowsAsync<SlurmUnavailableException>(() =>
+            factory.Service<SlurmProvider>().StartAsync(request, new PreparedWork(["true"], ["sbatch", "--wrap=true"]), CancellationToken.None));
+
+        Assert.Contains("so no job was submitted", error.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(CallsPath), "sbatch was not called");
+    }
+
+    [Fact]
     public void Many_job_ids_are_asked_about_in_several_squeue_calls_each_within_the_argument_limit()
     {
         var ids = Enumerable.Range(100_000_000, 20_000).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
