@@ -304,6 +304,9 @@ namespace Wes.Persistence.Migrations.Postgres
 
                     b.HasKey("Seq");
 
+                    b.HasIndex("EndedAt")
+                        .HasDatabaseName("ix_runs_ended_at");
+
                     b.HasIndex("RunId")
                         .IsUnique();
 

@@ -295,6 +295,9 @@ namespace Wes.Persistence.Migrations.Sqlite
 
                     b.HasKey("Seq");
 
+                    b.HasIndex("EndedAt")
+                        .HasDatabaseName("ix_runs_ended_at");
+
                     b.HasIndex("RunId")
                         .IsUnique();
 
