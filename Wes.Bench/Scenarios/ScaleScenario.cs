@@ -99,8 +99,22 @@ internal sealed class ScaleScenario(BenchArguments arguments, string serverDll)
             }
         }
 
+        // What the dashboard's runs list asks for on its first render: the page, then the first page of runs.
+        var origin = new Uri(server.ApiBase, "/");
+        loads.Add(await LoadAsync("GET / (dashboard page)", origin, _ => "", null));
+        loads.Add(await LoadAsync("GET /ui/js/runs-page.js", origin, _ => "ui/js/runs-page.js", null));
+        loads.Add(await LoadAsync("GET /dashboard/runs first page, all runs", server.ApiBase, _ => "dashboard/runs?page_size=50", adminToken));
+        loads.Add(await LoadAsync($"GET /dashboard/runs first page, {RunSeeder.BigOwner}", server.ApiBase, _ => "dashboard/runs?page_size=50", ownerToken));
+        loads.Add(await LoadAsync("GET /dashboard/runs?state=EXECUTOR_ERROR first page", server.ApiBase,
+            _ => "dashboard/runs?page_size=50&state=EXECUTOR_ERROR", adminToken));
+        loads.Add(await LoadAsync("GET /dashboard/finished-per-hour", server.ApiBase, _ => "dashboard/finished-per-hour", adminToken));
+        var renders = arguments.Browser is { } browser
+            ? await DashboardRender.MeasureAsync(browser, origin, [("all runs", adminToken), (RunSeeder.BigOwner, ownerToken)], cancellationToken)
+            : [];
+
         var rssAfter = ProcessMemory.ReadRssMegabytes(server.ProcessId);
         WriteReport(output, server.Settings, database, seed, allPages.Count + 1, ownerPages.Count + 1, bare, loads, rssStart, rssAfter);
+        DashboardRender.WriteTable(output, renders);
         return [.. loads.Prepend(bare).Where(load => load.NotOk > 0).Select(load => $"{load.Name}: {load.NotOk} of {load.Requests} requests did not answer 2xx")];
     }
 

@@ -82,6 +82,8 @@ function render(page) {
     ? (tokens.length > 1 ? 'No more runs.' : 'No runs match.')
     : `${page.runs.length} run${page.runs.length === 1 ? '' : 's'} on this page, newest first; updates live.`;
   put(body, ...page.runs.map(row));
+  // Marks the first rows on screen, for measuring the page's first render (see docs/benchmarks.md).
+  if (performance.getEntriesByName('wes:runs-rendered').length === 0) performance.mark('wes:runs-rendered');
 }
 
 function row(run) {

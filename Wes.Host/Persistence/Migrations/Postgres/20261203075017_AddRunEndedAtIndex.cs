@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Wes.Persistence.Migrations.Sqlite
+namespace Wes.Persistence.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class AddRunEndedAtIndex : Migration
@@ -11,16 +11,16 @@ namespace Wes.Persistence.Migrations.Sqlite
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateIndex(
-                name: "ix_runs_ended_at",
+                name: "ix_runs_ended_at_state",
                 table: "runs",
-                column: "ended_at");
+                columns: new[] { "ended_at", "state" });
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropIndex(
-                name: "ix_runs_ended_at",
+                name: "ix_runs_ended_at_state",
                 table: "runs");
         }
     }

@@ -10,7 +10,7 @@ using Wes.Persistence;
 namespace Wes.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteWesDbContext))]
-    [Migration("20261203072449_AddRunEndedAtIndex")]
+    [Migration("20261203075002_AddRunEndedAtIndex")]
     partial class AddRunEndedAtIndex
     {
         /// <inheritdoc />
@@ -298,15 +298,15 @@ namespace Wes.Persistence.Migrations.Sqlite
 
                     b.HasKey("Seq");
 
-                    b.HasIndex("EndedAt")
-                        .HasDatabaseName("ix_runs_ended_at");
-
                     b.HasIndex("RunId")
                         .IsUnique();
 
                     b.HasIndex("EndedAt", "RunId")
                         .HasDatabaseName("ix_runs_retention_candidates")
                         .HasFilter("files_removed_at IS NULL AND ended_at IS NOT NULL");
+
+                    b.HasIndex("EndedAt", "State")
+                        .HasDatabaseName("ix_runs_ended_at_state");
 
                     b.HasIndex("Owner", "Seq");
 

@@ -11,7 +11,7 @@ using Wes.Persistence;
 namespace Wes.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresWesDbContext))]
-    [Migration("20261203072453_AddRunEndedAtIndex")]
+    [Migration("20261203075017_AddRunEndedAtIndex")]
     partial class AddRunEndedAtIndex
     {
         /// <inheritdoc />
@@ -307,15 +307,15 @@ namespace Wes.Persistence.Migrations.Postgres
 
                     b.HasKey("Seq");
 
-                    b.HasIndex("EndedAt")
-                        .HasDatabaseName("ix_runs_ended_at");
-
                     b.HasIndex("RunId")
                         .IsUnique();
 
                     b.HasIndex("EndedAt", "RunId")
                         .HasDatabaseName("ix_runs_retention_candidates")
                         .HasFilter("files_removed_at IS NULL AND ended_at IS NOT NULL");
+
+                    b.HasIndex("EndedAt", "State")
+                        .HasDatabaseName("ix_runs_ended_at_state");
 
                     b.HasIndex("Owner", "Seq");
 
