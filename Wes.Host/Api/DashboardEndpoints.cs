@@ -20,10 +20,13 @@ public static class DashboardEndpoints
     public static RouteGroupBuilder MapDashboardEndpoints(this RouteGroupBuilder group, string names)
     {
         var dashboard = group.MapGroup("/dashboard").WithTags("Dashboard (extension)");
-        dashboard.MapGet("/runs", SearchRunsAsync).WithName(names + "SearchRuns");
-        dashboard.MapGet("/finished-per-hour", FinishedPerHourAsync).WithName(names + "FinishedPerHour");
+        dashboard.MapGet("/runs", SearchRunsAsync).WithName(names + "SearchRuns")
+            .Produces<RunOverviewPage>().Produces(StatusCodes.Status304NotModified);
+        dashboard.MapGet("/finished-per-hour", FinishedPerHourAsync).WithName(names + "FinishedPerHour")
+            .Produces<FinishedPerHour>().Produces(StatusCodes.Status304NotModified);
         // Under /runs/{run_id}, so the owner check of every run-scoped route covers it.
         group.MapGet("/runs/{run_id}/history", GetHistoryAsync).WithName(names + "GetRunHistory").WithTags("Workflow Runs")
+            .Produces<RunHistory>().Produces(StatusCodes.Status304NotModified)
             .WithMetadata(ApiErrors.Declared(StatusCodes.Status404NotFound));
         return group;
     }

@@ -18,6 +18,9 @@ let stream = 'stderr';
 let state = null;
 let historyTag = null;
 let logsShown = false;
+let gone = false;
+// The engine the server chose, from the history, for a request that named none.
+let engine = null;
 
 for (const name of ['stdout', 'stderr']) {
   $(`tab-${name}`).addEventListener('click', () => showStream(name));
@@ -44,6 +47,7 @@ $('cancel-dialog').addEventListener('close', async () => {
 
 every(2000, async () => {
   await refresh();
+  if (gone) return false;
   // Logs follow while the run goes on; one more read after it ends picks up the last lines.
   if ($('follow').checked || !logsShown) await logView.poll();
   logsShown = true;
@@ -66,7 +70,8 @@ async function refresh() {
     log = (await api(runPath)).data;
   } catch (error) {
     message($('run-status'), error.message);
-    state = 'UNKNOWN';
+    // An unknown run stays unknown; anything else (a restart, a network hiccup) is tried again.
+    if (error.status === 404) gone = true;
     return;
   }
   const changed = log.state !== state;
@@ -74,13 +79,14 @@ async function refresh() {
   put($('run-state'), badge(state));
   $('cancel').hidden = !CANCELABLE.includes(state);
   if (!logView.path) showStream(stream);
-  renderRequest(log.request || {});
-  renderSystemLogs(log.run_log?.system_logs || []);
   const history = await api(`${runPath}/history`, { etag: historyTag });
   if (!history.notModified) {
     historyTag = history.etag;
+    engine = history.data.engine;
     renderTimeline(history.data);
   }
+  renderRequest(log.request || {});
+  renderSystemLogs(log.run_log?.system_logs || []);
   if (changed || !isTerminal(state)) {
     await renderTasks();
   }
@@ -91,7 +97,7 @@ function renderRequest(request) {
   const rows = [
     ['Type', `${request.workflow_type ?? ''} ${request.workflow_type_version ?? ''}`],
     ['Workflow URL', h('code', {}, request.workflow_url ?? '')],
-    ['Engine', [request.workflow_engine || 'default', request.workflow_engine_version ? ` ${request.workflow_engine_version}` : '']],
+    ['Engine', [request.workflow_engine || `default${engine ? ` (${engine})` : ''}`, request.workflow_engine_version ? ` ${request.workflow_engine_version}` : '']],
     ['Tags', tagChips(request.tags)],
   ];
   if (request.workflow_engine_parameters && Object.keys(request.workflow_engine_parameters).length) {
