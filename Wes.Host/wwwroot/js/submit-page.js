@@ -66,7 +66,7 @@ async function checkParams() {
     if (!text) value = {};
     else if (format === 'json') value = JSON.parse(text);
     else {
-      yaml ??= await import('/ui/vendor/js-yaml.min.mjs');
+      yaml ??= await import('../vendor/js-yaml.min.mjs');
       value = yaml.load(text);
     }
   } catch (error) {
