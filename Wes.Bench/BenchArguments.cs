@@ -22,6 +22,9 @@ internal sealed record BenchArguments(
     /// <summary>scaleout (required), scale and submit (optional): connection string to an existing PostgreSQL server's admin database (--postgres or WES_BENCH_POSTGRES).</summary>
     public string? Postgres { get; init; }
 
+    /// <summary>scale only: a Chromium executable to time the dashboard's first render with (--browser).</summary>
+    public string? Browser { get; init; }
+
     public const string Usage = """
         Usage: dotnet run --project Wes.Bench -c Release -- <scenario> [options]
 
@@ -54,6 +57,7 @@ internal sealed record BenchArguments(
                              PostgreSQL server's admin database, e.g.
                              "Host=127.0.0.1;Port=5432;Username=postgres;Database=postgres"
                              (scaleout's default: env WES_BENCH_POSTGRES); a wes_bench_<guid> database is created and dropped
+          --browser PATH     scale only: also time the dashboard's first render in this Chromium (e.g. /usr/bin/chromium)
           --timeout N        abort the scenario after N seconds (default 300; scale: 1800)
           --server-dll PATH  Wes.Host.dll to start (default Wes.Host/bin/<Configuration>/net10.0/Wes.Host.dll,
                              built first if missing)
@@ -65,7 +69,7 @@ internal sealed record BenchArguments(
 
     private static readonly string[] Scenarios = ["latency", "throughput", "scale", "submit", "scaleout"];
     private static readonly string[] Options =
-        ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll", "--executors", "--burst", "--postgres", "--rounds", "--starts", "--attachment-bytes"];
+        ["--runs", "--concurrency", "--seconds", "--timeout", "--server-dll", "--executors", "--burst", "--postgres", "--rounds", "--starts", "--attachment-bytes", "--browser"];
 
     private static readonly string[] CommonOptions = ["--runs", "--timeout", "--server-dll"];
 
@@ -74,7 +78,7 @@ internal sealed record BenchArguments(
     {
         ["latency"] = [],
         ["throughput"] = ["--concurrency", "--seconds", "--attachment-bytes"],
-        ["scale"] = ["--concurrency", "--seconds", "--postgres"],
+        ["scale"] = ["--concurrency", "--seconds", "--postgres", "--browser"],
         ["submit"] = ["--concurrency", "--seconds", "--postgres", "--rounds", "--starts"],
         ["scaleout"] = ["--concurrency", "--executors", "--burst", "--postgres"],
     };
@@ -152,6 +156,7 @@ internal sealed record BenchArguments(
             Starts = Number(values, "--starts", 5, max: 100),
             AttachmentBytes = Number(values, "--attachment-bytes", 0, max: 10_000_000),
             Postgres = string.IsNullOrWhiteSpace(postgres) ? null : postgres,
+            Browser = values.TryGetValue("--browser", out var browser) ? browser : null,
         };
     }
 

@@ -1,6 +1,7 @@
 using Wes;
 using Wes.Api;
 using Wes.Configuration;
+using Wes.Dashboard;
 using Wes.Execution;
 using Wes.Observability;
 using Wes.Persistence;
@@ -37,6 +38,7 @@ app.UseWesErrors();
 app.UseWesMetrics();
 app.UseWesSecurity();
 app.MapWesApi();
+app.MapWesDashboard();
 return await HostCommands.RunAsync(app, command);
 
 public partial class Program;

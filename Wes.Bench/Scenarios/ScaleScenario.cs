@@ -99,8 +99,23 @@ internal sealed class ScaleScenario(BenchArguments arguments, string serverDll)
             }
         }
 
+        // What the dashboard's runs list asks for on its first render: the page, then the first page of runs.
+        var origin = new Uri(server.ApiBase, "/");
+        loads.Add(await LoadAsync("GET / (dashboard page)", origin, _ => "", null));
+        var script = await ScriptOfAsync(origin, cancellationToken);
+        loads.Add(await LoadAsync("GET the runs page's script", origin, _ => script, null));
+        loads.Add(await LoadAsync("GET /dashboard/runs first page, all runs", server.ApiBase, _ => "dashboard/runs?page_size=50", adminToken));
+        loads.Add(await LoadAsync($"GET /dashboard/runs first page, {RunSeeder.BigOwner}", server.ApiBase, _ => "dashboard/runs?page_size=50", ownerToken));
+        loads.Add(await LoadAsync("GET /dashboard/runs?state=EXECUTOR_ERROR first page", server.ApiBase,
+            _ => "dashboard/runs?page_size=50&state=EXECUTOR_ERROR", adminToken));
+        loads.Add(await LoadAsync("GET /dashboard/finished-per-hour", server.ApiBase, _ => "dashboard/finished-per-hour", adminToken));
+        var renders = arguments.Browser is { } browser
+            ? await DashboardRender.MeasureAsync(browser, origin, [("all runs", adminToken), (RunSeeder.BigOwner, ownerToken)], cancellationToken)
+            : [];
+
         var rssAfter = ProcessMemory.ReadRssMegabytes(server.ProcessId);
         WriteReport(output, server.Settings, database, seed, allPages.Count + 1, ownerPages.Count + 1, bare, loads, rssStart, rssAfter);
+        DashboardRender.WriteTable(output, renders);
         return [.. loads.Prepend(bare).Where(load => load.NotOk > 0).Select(load => $"{load.Name}: {load.NotOk} of {load.Requests} requests did not answer 2xx")];
     }
 
@@ -129,6 +144,15 @@ internal sealed class ScaleScenario(BenchArguments arguments, string serverDll)
         }
         while (next.Length > 0);
         return tokens;
+    }
+
+    /// <summary>The runs page's script, whose path changes with every build of the server.</summary>
+    private static async Task<string> ScriptOfAsync(Uri origin, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = origin };
+        var html = await http.GetStringAsync("", cancellationToken);
+        var match = System.Text.RegularExpressions.Regex.Match(html, "src=\"/([^\"]*runs-page\\.js)\"");
+        return match.Success ? match.Groups[1].Value : throw new BenchException("GET / has no runs-page.js script.");
     }
 
     // Page n + 1 is reached with the token ending page n; with fewer runs than one walk page, the first page stands in.

@@ -47,6 +47,7 @@ public static class ApiExtensions
             group.MapServiceInfoEndpoints(names);
             group.MapRunEndpoints(names);
             group.MapRunFileEndpoints(names);
+            group.MapDashboardEndpoints(names);
             if (basePath != BasePaths[0])
             {
                 // One description of each operation in the OpenAPI document, under the spec's path.
@@ -57,7 +58,6 @@ public static class ApiExtensions
         app.MapWesHealth();
         app.MapOpenApi();
         app.MapScalarApiReference();
-        app.MapGet("/", () => TypedResults.Redirect("/scalar")).ExcludeFromDescription();
         return app;
     }
 }

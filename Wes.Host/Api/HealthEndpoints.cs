@@ -36,10 +36,17 @@ public static class HealthEndpoints
         // The Slurm controller is checked only where Slurm is on; elsewhere the check would have nothing to say.
         services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<WesOptions>>((health, options) =>
         {
-            if (Providers.Slurm.SlurmOptions.IsOn(options.Value))
+            try
             {
-                health.Registrations.Add(new HealthCheckRegistration("slurm",
-                    provider => ActivatorUtilities.CreateInstance<Providers.Slurm.SlurmHealthCheck>(provider), null, [ReadyTag], CheckTimeout));
+                if (Providers.Slurm.SlurmOptions.IsOn(options.Value))
+                {
+                    health.Registrations.Add(new HealthCheckRegistration("slurm",
+                        provider => ActivatorUtilities.CreateInstance<Providers.Slurm.SlurmHealthCheck>(provider), null, [ReadyTag], CheckTimeout));
+                }
+            }
+            catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
+            {
+                // Bad settings are reported, each by name, when the host starts; this runs before that.
             }
         });
         return services;

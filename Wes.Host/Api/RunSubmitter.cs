@@ -23,7 +23,7 @@ public sealed class RunSubmitter(
     IOptions<WesOptions> options, TimeProvider clock, ILogger<RunSubmitter> logger)
 {
     private readonly IExecutionProvider _defaultProvider = ExecutionProviders.Default(providers, options.Value);
-    private readonly IReadOnlyList<IExecutionProvider> _providers = providers.ToList();
+    private readonly IReadOnlyList<IExecutionProvider> _offered = ExecutionProviders.Offered(providers, options.Value);
 
     public async Task<string> SubmitAsync(RunSubmission submission, WesCaller caller, string? idempotencyKey, CancellationToken cancellationToken)
     {
@@ -139,10 +139,10 @@ public sealed class RunSubmitter(
             return _defaultProvider;
         }
 
-        return ExecutionProviders.Choose(_providers, _defaultProvider, submission.Tags.Value) ??
+        return ExecutionProviders.Choose(_offered, _defaultProvider, submission.Tags.Value) ??
             throw new ApiException(StatusCodes.Status400BadRequest,
-                $"tags: {ExecutionProviders.Tag} must name one of this server's providers: " +
-                string.Join(", ", _providers.Select(p => p.Name).Order(StringComparer.OrdinalIgnoreCase)) + ".");
+                $"tags: {ExecutionProviders.Tag} must name one of the providers runs may use here: " +
+                string.Join(", ", _offered.Select(p => p.Name).Order(StringComparer.OrdinalIgnoreCase)) + " (WES_PROVIDERS).");
     }
 
     private async Task<SubmissionKeyClaim> KeyClaimAsync(RunSubmission submission, WesCaller caller, string key, CancellationToken cancellationToken)

@@ -31,8 +31,8 @@ public static class ServiceInfoEndpoints
     {
         var settings = options.Value;
         var provider = ExecutionProviders.Default(providers, settings);
-        // What every provider a run can be sent to runs: the default, the local engines and each remote.
-        var offered = providers.Where(p => p == provider || p is LocalProvider or Providers.Remote.RemoteWesProvider or Providers.Slurm.SlurmProvider { IsOn: true }).ToList();
+        // What every provider a run can be sent to runs: the default and those runs may pick by tag.
+        var offered = ExecutionProviders.Offered(providers, settings);
         var byProvider = new List<(IExecutionProvider Provider, IReadOnlyList<Execution.Engines.AvailableEngine> Engines)>();
         foreach (var p in offered)
         {

@@ -21,6 +21,7 @@ public static class ConfigurationExtensions
         ["WES_RETRY_DELAY"] = "Retry:BaseDelaySeconds",
         ["WES_MIGRATE_ON_STARTUP"] = "MigrateOnStartup",
         ["DEFAULT_WES_PROVIDER"] = "DefaultProvider",
+        ["WES_PROVIDERS"] = "Providers",
         ["WORKFLOW_POLL_INTERVAL"] = "PollIntervalSeconds",
         ["WES_MAX_CONCURRENT_RUNS"] = "MaxConcurrentRuns",
         ["WES_LEASE_SECONDS"] = "LeaseSeconds",

@@ -20,6 +20,15 @@ public sealed class WesOptions
     /// <summary>Provider that executes runs: Local, Mock, Slurm or the name of a remote in Wes:Remotes (DEFAULT_WES_PROVIDER).</summary>
     public string DefaultProvider { get; set; } = "Local";
 
+    /// <summary>
+    /// Providers a run may pick with the tag wes.provider besides the default, comma-separated (WES_PROVIDERS). Empty:
+    /// every remote, and Slurm when it is on; Local and Mock only when named here or as the default.
+    /// </summary>
+    public string? Providers { get; set; }
+
+    public IReadOnlyList<string> ProviderList =>
+        (Providers ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     /// <summary>Seconds between database polls for runs submitted by other processes (WORKFLOW_POLL_INTERVAL).</summary>
     public double PollIntervalSeconds { get; set; } = 10;
 

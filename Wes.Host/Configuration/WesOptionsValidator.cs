@@ -22,6 +22,11 @@ public sealed class WesOptionsValidator(IEnumerable<Execution.Engines.IWorkflowE
         Check(!string.IsNullOrWhiteSpace(options.DataDir), "WES_DATA_DIR (Wes:DataDir)", "must not be empty", options.DataDir);
         Check(Providers.Contains(options.DefaultProvider, StringComparer.OrdinalIgnoreCase) || options.Remotes.ContainsKey(options.DefaultProvider),
             "DEFAULT_WES_PROVIDER (Wes:DefaultProvider)", $"must be one of {string.Join(", ", [.. Providers, .. options.Remotes.Keys])}", options.DefaultProvider);
+        foreach (var listed in options.ProviderList.Where(n => !Providers.Contains(n, StringComparer.OrdinalIgnoreCase) && !options.Remotes.ContainsKey(n)))
+        {
+            Check(false, "WES_PROVIDERS (Wes:Providers)", $"names '{listed}', which is none of {string.Join(", ", [.. Providers, .. options.Remotes.Keys])}", options.Providers);
+        }
+
         Check(options.PollIntervalSeconds is >= 0.05 and <= 3600,
             "WORKFLOW_POLL_INTERVAL (Wes:PollIntervalSeconds)", "must be between 0.05 and 3600 seconds", options.PollIntervalSeconds);
         Check(options.MaxConcurrentRuns is >= 0 and <= 1024,

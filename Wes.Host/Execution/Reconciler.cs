@@ -16,6 +16,9 @@ public sealed class Reconciler(
     RunStore store, RunExecutor executor, LeaseKeeper leases, ExecutorIdentity identity, WorkspaceJanitor janitor,
     IOptions<WesOptions> options, ILogger<Reconciler> logger)
 {
+    // Runs this executor cannot follow, each warned about once.
+    private readonly HashSet<string> _leftAlone = new(StringComparer.Ordinal);
+
     public async Task<int> ReconcileAsync(CancellationToken cancellationToken)
     {
         var settled = 0;
@@ -28,9 +31,20 @@ public sealed class Reconciler(
                 continue;
             }
 
-            if (executor.CanResume(run))
+            if (executor.IsDetached(run))
             {
-                settled += await AdoptAsync(run, cancellationToken) ? 1 : 0;
+                // Work that goes on elsewhere is never started over: adopted where it can be followed, else left
+                // for an executor that can (one with workers, the provider on and its tools found).
+                if (options.Value.MaxConcurrentRuns > 0 && executor.CanResume(run))
+                {
+                    settled += await AdoptAsync(run, cancellationToken) ? 1 : 0;
+                }
+                else if (_leftAlone.Add(run.RunId))
+                {
+                    logger.LogWarning("Run {RunId}: its {Provider} work {Handle} has no executor following it, and this one cannot; it waits for one that can",
+                        run.RunId, run.Provider, run.ProviderHandle);
+                }
+
                 continue;
             }
 

@@ -37,6 +37,15 @@ public sealed class RunCancellations
         _detached.TryRemove(runId, out _);
     }
 
+    /// <summary>Unregisters the run only while <paramref name="stopSwitch"/> is still its switch.</summary>
+    public void Unregister(string runId, RunStopSwitch stopSwitch)
+    {
+        if (_running.TryRemove(new KeyValuePair<string, RunStopSwitch>(runId, stopSwitch)))
+        {
+            _detached.TryRemove(runId, out _);
+        }
+    }
+
     /// <summary>The run's work goes on elsewhere and holds no worker (see <see cref="Providers.IDetachedProvider"/>).</summary>
     public void MarkDetached(string runId) => _detached[runId] = 0;
 

@@ -1,5 +1,6 @@
 using Wes.Execution.Engines;
 using Wes.Observability;
+using Wes.Persistence;
 using Wes.Providers;
 using Wes.Runs;
 
@@ -24,9 +25,9 @@ public sealed partial class RunExecutor
         }
 
         var provider = (IDetachedProvider)_providers[run.Provider];
-        var engine = EngineOf(run, provider);
+        var engine = EngineOf(run, provider)!;
         var workspace = new RunWorkspace(options.Value.RunsDir, run.RunId);
-        var request = new ExecutionRequest(run, workspace, engine!, engine is null ? new Dictionary<string, string>() : EngineParameterNames.FromRequest(run.RequestJson, engine));
+        var request = new ExecutionRequest(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson, engine));
         var stopSwitch = cancellations.Register(run.RunId);
         var hold = leases.Hold(run.RunId, stopSwitch);
         if (run.RunState == RunState.Canceling)
@@ -36,20 +37,33 @@ public sealed partial class RunExecutor
         }
 
         logger.LogInformation("Run {RunId}: following its {Provider} work {Handle} again", run.RunId, provider.Name, run.ProviderHandle);
-        FollowInBackground(run, request, provider, run.ProviderHandle!, run.CmdJson, stopSwitch, hold, stopping);
+        // Adopted while CANCELING: whether the work had begun is not known; RUNNING lets any end be recorded.
+        var state = run.RunState == RunState.Initializing ? RunState.Initializing : RunState.Running;
+        FollowInBackground(run, request, provider, run.ProviderHandle!, run.CmdJson, state, stopSwitch, hold, stopping);
         return true;
     }
 
-    /// <summary>Whether this executor can follow the run's started work again instead of starting it over.</summary>
+    /// <summary>
+    /// Whether this executor can follow the run's started work again instead of starting it over: the work has a
+    /// recorded handle, its provider is a detached one that can follow here, and the run's engine is known here.
+    /// </summary>
     public bool CanResume(Run run) =>
-        run.ProviderHandle is not null && run.RunState is RunState.Running or RunState.Canceling &&
-        _providers.TryGetValue(run.Provider, out var provider) && provider is IDetachedProvider;
+        run.ProviderHandle is not null && run.RunState is RunState.Initializing or RunState.Running or RunState.Canceling &&
+        _providers.TryGetValue(run.Provider, out var provider) && provider is IDetachedProvider { CanFollow: true } &&
+        EngineOf(run, provider) is not null;
+
+    /// <summary>
+    /// Whether the run's work goes on elsewhere under a provider this server has: such a run is never started over
+    /// by reconciliation, only adopted by an executor that can follow it.
+    /// </summary>
+    public bool IsDetached(Run run) =>
+        run.ProviderHandle is not null && _providers.TryGetValue(run.Provider, out var provider) && provider is IDetachedProvider;
 
     /// <summary>Waits until every background follow has let go of its run (they stop when the host stops).</summary>
     public Task LeaveDetachedAsync() => Task.WhenAll(_detached.Values);
 
     private void FollowInBackground(
-        Run run, ExecutionRequest request, IDetachedProvider provider, string handle, string? commandJson,
+        Run run, ExecutionRequest request, IDetachedProvider provider, string handle, string? commandJson, RunState state,
         RunStopSwitch stopSwitch, IDisposable hold, CancellationToken stopping)
     {
         var following = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -59,7 +73,7 @@ public sealed partial class RunExecutor
         {
             try
             {
-                await FollowDetachedAsync(run, request, provider, handle, commandJson, stopSwitch, stopping);
+                await FollowDetachedAsync(run, request, provider, handle, commandJson, state, stopSwitch, stopping);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -68,8 +82,9 @@ public sealed partial class RunExecutor
             }
             finally
             {
+                // The switch first (by value): a run adopted again meanwhile keeps its new registration.
+                cancellations.Unregister(run.RunId, stopSwitch);
                 hold.Dispose();
-                cancellations.Unregister(run.RunId);
                 _detached.TryRemove(new KeyValuePair<string, Task>(run.RunId, following.Task));
                 following.SetResult();
             }
@@ -77,11 +92,13 @@ public sealed partial class RunExecutor
     }
 
     private async Task FollowDetachedAsync(
-        Run run, ExecutionRequest request, IDetachedProvider provider, string handle, string? commandJson,
+        Run run, ExecutionRequest request, IDetachedProvider provider, string handle, string? commandJson, RunState state,
         RunStopSwitch stopSwitch, CancellationToken stopping)
     {
         using var logScope = RunLogScope.Begin(logger, run, out var scope);
-        scope.State = RunState.Running;
+        scope.State = state;
+        var started = new StartMark(state);
+        request = request with { OnRunning = ct => MarkRunningAsync(run, started, scope, ct) };
         using var cancel = new CancellationTokenSource();
         using var leave = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         // Only a user's cancel reaches the work; a lost lease or a shutdown only ends the following here.
@@ -89,16 +106,53 @@ public sealed partial class RunExecutor
         ExecutionResult result;
         try
         {
-            result = await FollowAsync(request, provider, () => provider.FollowAsync(request, handle, cancel.Token, leave.Token), cancel.Token, leave.Token);
+            result = await FollowAsync(request, provider, () => provider.FollowAsync(request, handle, cancel.Token, leave.Token), cancel.Token, leave.Token, rethrow: true);
         }
         catch (OperationCanceledException) when (leave.IsCancellationRequested)
         {
             await LeaveAsync(run, provider, stopSwitch.Reason);
             return;
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The work may well be running still: record nothing, and let the run be adopted and followed again.
+            logger.LogError(ex, "Run {RunId}: following its {Provider} work {Handle} failed; it is followed again", run.RunId, provider.Name, handle);
+            await LeaveAsync(run, provider, StopReason.Shutdown);
+            return;
+        }
 
-        // Running, also when it was canceled meanwhile: the record then finds CANCELING and ends the run CANCELED.
-        await RecordEndAsync(run, request, provider, RunState.Running, result, commandJson, stopSwitch, scope, stopping);
+        if (result.Outcome is ExecutionOutcome.Succeeded or ExecutionOutcome.Failed)
+        {
+            // Work that ended before it was seen running did run: its end is recorded from RUNNING.
+            await MarkRunningAsync(run, started, scope, stopping);
+        }
+
+        // A cancel meanwhile is found by the record, which then ends the run CANCELED.
+        await RecordEndAsync(run, request, provider, started.State, result, commandJson, stopSwitch, scope, stopping);
+    }
+
+    /// <summary>INITIALIZING -> RUNNING once the work really runs; later calls, and calls after a conflict, do nothing.</summary>
+    private async Task MarkRunningAsync(Run run, StartMark started, RunLogScope scope, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref started.Marked, 1) == 1)
+        {
+            return;
+        }
+
+        var outcome = await DurablyAsync(run.RunId, "record the start", ct =>
+            WriteAsync(run.RunId, RunState.Initializing, RunState.Running, TransitionChanges.None, "work started", ct), cancellationToken);
+        if (outcome == TransitionOutcome.Changed)
+        {
+            started.State = scope.State = RunState.Running;
+        }
+    }
+
+    /// <summary>Where a followed run stands: INITIALIZING until its work is seen running.</summary>
+    private sealed class StartMark(RunState state)
+    {
+        public int Marked = state == RunState.Initializing ? 0 : 1;
+
+        public RunState State { get; set; } = state;
     }
 
     private async Task LeaveAsync(Run run, IDetachedProvider provider, StopReason reason)

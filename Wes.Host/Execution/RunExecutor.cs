@@ -99,17 +99,19 @@ public sealed partial class RunExecutor(
             // 3. Start, then record the handle with INITIALIZING -> RUNNING. A cancel that came in meanwhile wins, and
             //    the work is then stopped by following it with the switch already thrown.
             handle = await provider.StartAsync(request, work, CancellationToken.None);
-            // Work elsewhere is named in the run's log, so a user can find it there too.
-            var startLog = provider is IDetachedProvider ? $"{provider.Name} runs this run's work as {handle}." : null;
-            if (await RecordStartAsync(run, handle, commandJson, startLog, stopSwitch, stopping))
+            if (provider is IDetachedProvider detached)
             {
-                state = scope.State = RunState.Running;
-                if (provider is IDetachedProvider detached)
+                // Work elsewhere keeps INITIALIZING (with its handle) until it really runs there; this worker is free
+                // for the next run while it is followed.
+                if (await RecordHandleAsync(run, handle, commandJson, provider, stopSwitch, stopping))
                 {
-                    // The work runs elsewhere: this worker is free for the next run while it is followed.
-                    FollowInBackground(run, request, detached, handle, commandJson, stopSwitch, hold, stopping);
+                    FollowInBackground(run, request, detached, handle, commandJson, RunState.Initializing, stopSwitch, hold, stopping);
                     return true;
                 }
+            }
+            else if (await RecordStartAsync(run, handle, commandJson, stopSwitch, stopping))
+            {
+                state = scope.State = RunState.Running;
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -127,8 +129,10 @@ public sealed partial class RunExecutor(
 
     /// <summary>Follows the work to its end while the run's tasks are read on a loop beside it.</summary>
     /// <param name="leave">This process stops following (a detached provider's work goes on): rethrown, not recorded.</param>
+    /// <param name="rethrow">Let a provider's failure through instead of recording it as a system error.</param>
     private async Task<ExecutionResult> FollowAsync(
-        ExecutionRequest request, IExecutionProvider provider, Func<Task<ExecutionResult>> follow, CancellationToken stop, CancellationToken leave)
+        ExecutionRequest request, IExecutionProvider provider, Func<Task<ExecutionResult>> follow, CancellationToken stop, CancellationToken leave,
+        bool rethrow = false)
     {
         using var progressStop = new CancellationTokenSource();
         var progress = Task.Run(() => FollowProgressAsync(request, provider, progressStop.Token), CancellationToken.None);
@@ -140,7 +144,7 @@ public sealed partial class RunExecutor(
         {
             throw;
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not OutOfMemoryException && !rethrow)
         {
             return Failure(provider, request.Run, stop, ex);
         }
@@ -208,19 +212,32 @@ public sealed partial class RunExecutor(
     }
 
     /// <summary>INITIALIZING -> RUNNING with the work's handle; false (and the switch thrown) when the run is no longer ours to run.</summary>
-    private async Task<bool> RecordStartAsync(Run run, string handle, string commandJson, string? systemLog, RunStopSwitch stopSwitch, CancellationToken stopping)
+    private async Task<bool> RecordStartAsync(Run run, string handle, string commandJson, RunStopSwitch stopSwitch, CancellationToken stopping)
     {
         var changes = new TransitionChanges
         {
-            ProviderHandle = handle, EnginePid = LocalProcessHandle.Parse(handle)?.Pid, CmdJson = commandJson, SystemLog = systemLog,
+            ProviderHandle = handle, EnginePid = LocalProcessHandle.Parse(handle)?.Pid, CmdJson = commandJson,
         };
         var outcome = await DurablyAsync(run.RunId, "record the start", ct =>
             WriteAsync(run.RunId, RunState.Initializing, RunState.Running, changes, "engine started", ct), stopping);
-        if (outcome == TransitionOutcome.Changed)
-        {
-            return true;
-        }
+        return outcome == TransitionOutcome.Changed || await StopIfNotOursAsync(run, stopSwitch, stopping);
+    }
 
+    /// <summary>
+    /// Records the handle of work that runs elsewhere while the run stays INITIALIZING, named in system_logs where
+    /// users look for it; false (and the switch thrown) when the run is no longer ours to run.
+    /// </summary>
+    private async Task<bool> RecordHandleAsync(Run run, string handle, string commandJson, IExecutionProvider provider, RunStopSwitch stopSwitch, CancellationToken stopping)
+    {
+        var systemLog = $"{provider.Name} runs this run's work as {handle}.";
+        var recorded = await DurablyAsync(run.RunId, "record the handle", ct =>
+            store.RecordHandleAsync(run.RunId, identity.Id, handle, commandJson, systemLog, ct), stopping);
+        return recorded || await StopIfNotOursAsync(run, stopSwitch, stopping);
+    }
+
+    /// <summary>The start could not be recorded: the run was canceled meanwhile, or is no longer ours. Always false.</summary>
+    private async Task<bool> StopIfNotOursAsync(Run run, RunStopSwitch stopSwitch, CancellationToken stopping)
+    {
         var current = await DurablyAsync(run.RunId, "read the state", ct => store.GetStateAsync(run.RunId, ct), stopping);
         stopSwitch.Stop(current == RunState.Canceling ? StopReason.CancelRequested : StopReason.LeaseLost);
         return false;
@@ -229,7 +246,8 @@ public sealed partial class RunExecutor(
     /// <summary>Records how the execution ended; answers the state recorded, or null when the run was no longer ours.</summary>
     private async Task<RunState?> RecordOutcomeAsync(Run run, RunState state, ExecutionResult result, StopReason stopReason, CancellationToken stopping)
     {
-        var decision = RunDecisions.AfterExecution(result.Outcome, stopReason, result.ExitCode, outcome => retryPolicy.NextDelay(run, outcome));
+        var decision = RunDecisions.AfterExecution(
+            result.Outcome, stopReason, result.ExitCode, outcome => retryPolicy.NextDelay(run, outcome), result.Retryable);
         if (!decision.Record)
         {
             logger.LogWarning("Run {RunId}: lease lost; the engine was stopped and the run left to its new owner", run.RunId);

@@ -20,6 +20,8 @@ internal sealed class RunConfiguration : IEntityTypeConfiguration<Run>
         builder.Property(r => r.SubmittedAt).HasColumnName("submitted_at");
         builder.Property(r => r.StartedAt).HasColumnName("started_at");
         builder.Property(r => r.EndedAt).HasColumnName("ended_at");
+        // Runs finished per hour read only the window's entries of this index, and their final state from it too.
+        builder.HasIndex(r => new { r.EndedAt, r.State }).HasDatabaseName("ix_runs_ended_at_state");
         builder.Property(r => r.UpdatedAt).HasColumnName("updated_at");
         builder.Property(r => r.Provider).HasColumnName("provider").HasMaxLength(32);
         builder.Property(r => r.Owner).HasColumnName("owner").HasMaxLength(200);

@@ -37,4 +37,17 @@ public sealed partial class RunStore
         InTransactionAsync((connection, transaction, ct) => connection.ExecuteAsync(new CommandDefinition(
             "UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE run_id = @runId AND lease_owner = @owner",
             new { runId, owner }, transaction, cancellationToken: ct)), cancellationToken);
+
+    /// <summary>
+    /// Records the handle (and command) of work started elsewhere while the run stays INITIALIZING, fenced on this
+    /// executor's lease; false when the run is no longer INITIALIZING under it (canceled meanwhile, or taken over).
+    /// </summary>
+    public async Task<bool> RecordHandleAsync(string runId, string owner, string handle, string commandJson, string systemLog, CancellationToken cancellationToken) =>
+        await InTransactionAsync((connection, transaction, ct) => connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            UPDATE runs SET provider_handle = @handle, cmd_json = @commandJson, updated_at = @now,
+                system_logs_json = {database.AppendSystemLogSql}
+            WHERE run_id = @runId AND state = 'INITIALIZING' AND lease_owner = @owner
+            """,
+            new { runId, owner, handle, commandJson, systemLog, now = Now }, transaction, cancellationToken: ct)), cancellationToken) == 1;
 }

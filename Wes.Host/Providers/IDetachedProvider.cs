@@ -3,7 +3,8 @@ namespace Wes.Providers;
 /// <summary>
 /// A provider whose work runs elsewhere and goes on without this process: a job on a batch scheduler, a run on a
 /// remote WES server. The executor prepares and starts such work on a worker like any other, records the handle, and
-/// then frees the worker: the run is followed in the background, so waiting runs do not count against
+/// then frees the worker (the run stays INITIALIZING until the provider calls
+/// <see cref="ExecutionRequest.MarkRunningAsync"/>): the run is followed in the background, so waiting runs do not count against
 /// WES_MAX_CONCURRENT_RUNS. The follow should therefore wait on a poller shared by all of the provider's runs, not on
 /// a thread of its own.
 /// </summary>
@@ -16,6 +17,12 @@ namespace Wes.Providers;
 /// </remarks>
 public interface IDetachedProvider : IExecutionProvider
 {
+    /// <summary>
+    /// Whether this process can follow such work at all (the provider is on here and its tools are found). An
+    /// executor that cannot never adopts the provider's runs; it leaves them to one that can.
+    /// </summary>
+    bool CanFollow => true;
+
     /// <summary>
     /// Follows the work <paramref name="handle"/> names until it ends. <paramref name="cancel"/> is a user's cancel:
     /// cancel the work where it runs and answer <see cref="Runs.ExecutionOutcome.Stopped"/> once it is gone there.

@@ -6,14 +6,31 @@ using Wes.Runs;
 namespace Wes.Providers;
 
 /// <summary>How one execution ended. Recorded by the executor, once.</summary>
-public sealed record ExecutionResult(ExecutionOutcome Outcome, int? ExitCode = null, JsonObject? Outputs = null, string? Message = null);
+public sealed record ExecutionResult(ExecutionOutcome Outcome, int? ExitCode = null, JsonObject? Outputs = null, string? Message = null)
+{
+    /// <summary>
+    /// False when another attempt could only do harm or cannot help, whatever the retry policy says: work the other
+    /// side no longer knows (it may have finished), or work canceled there by someone else.
+    /// </summary>
+    public bool Retryable { get; init; } = true;
+}
 
 /// <summary>What a provider gets for one claimed run.</summary>
 public sealed record ExecutionRequest(
     Run Run,
     RunWorkspace Workspace,
     IWorkflowEngine Engine,
-    IReadOnlyDictionary<string, string> EngineParameters);
+    IReadOnlyDictionary<string, string> EngineParameters)
+{
+    /// <summary>Set by the executor for work that runs elsewhere; see <see cref="MarkRunningAsync"/>.</summary>
+    public Func<CancellationToken, Task>? OnRunning { get; init; }
+
+    /// <summary>
+    /// A detached provider calls this when the work really begins (a batch job leaves the queue, a remote run starts):
+    /// until then the run shows INITIALIZING with its handle recorded. Calling it again does nothing.
+    /// </summary>
+    public Task MarkRunningAsync(CancellationToken cancellationToken) => OnRunning?.Invoke(cancellationToken) ?? Task.CompletedTask;
+}
 
 /// <summary>
 /// The command a prepared run will execute (recorded as the run's cmd), and what is actually started when that
@@ -56,6 +73,9 @@ public interface IExecutionProvider
     /// type a stored run names; null when the provider runs only the registered engines.
     /// </summary>
     IWorkflowEngine? FindEngine(string engineName, string workflowType) => null;
+
+    /// <summary>Whether runs may pick this provider by tag when WES_PROVIDERS is empty (the default provider always may).</summary>
+    bool OfferedByDefault => false;
 }
 
 public static class ExecutionProviders
@@ -66,6 +86,18 @@ public static class ExecutionProviders
     /// <summary>The provider new runs are submitted under (DEFAULT_WES_PROVIDER).</summary>
     public static IExecutionProvider Default(IEnumerable<IExecutionProvider> providers, Configuration.WesOptions options) =>
         providers.First(p => string.Equals(p.Name, options.DefaultProvider, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The providers a run may pick with the tag: the default, and those WES_PROVIDERS names, or when it is empty those
+    /// offered by default (remotes, Slurm when on). Local and Mock are not picked by tag unless named: on a cluster
+    /// or behind a remote, running on the server's own host is the operator's choice, not the user's.
+    /// </summary>
+    public static IReadOnlyList<IExecutionProvider> Offered(IEnumerable<IExecutionProvider> providers, Configuration.WesOptions options)
+    {
+        var listed = options.ProviderList;
+        return providers.Where(p => string.Equals(p.Name, options.DefaultProvider, StringComparison.OrdinalIgnoreCase) ||
+            (listed.Count > 0 ? listed.Contains(p.Name, StringComparer.OrdinalIgnoreCase) : p.OfferedByDefault)).ToList();
+    }
 
     /// <summary>The provider a run's tags ask for, or the default; null when the tag names none this server has.</summary>
     public static IExecutionProvider? Choose(

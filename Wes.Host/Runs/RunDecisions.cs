@@ -43,7 +43,9 @@ public static class RunDecisions
     /// The state that records an execution's end. <paramref name="retryDelay"/> is asked only for failures, and
     /// answers the back-off before another attempt, or null when the run ends in the failure state.
     /// </summary>
-    public static RunDecision AfterExecution(ExecutionOutcome outcome, StopReason stopReason, int? exitCode, Func<RunState, TimeSpan?> retryDelay)
+    /// <param name="retryable">False when the provider says another attempt cannot help: the failure is then final.</param>
+    public static RunDecision AfterExecution(
+        ExecutionOutcome outcome, StopReason stopReason, int? exitCode, Func<RunState, TimeSpan?> retryDelay, bool retryable = true)
     {
         switch (outcome)
         {
@@ -61,7 +63,7 @@ public static class RunDecisions
 
         var failed = outcome == ExecutionOutcome.Failed ? RunState.ExecutorError : RunState.SystemError;
         var reason = outcome == ExecutionOutcome.Failed ? $"engine exited {exitCode}" : "system error";
-        return retryDelay(failed) is { } delay
+        return retryable && retryDelay(failed) is { } delay
             ? new RunDecision(RunState.Queued, $"retry after {reason}", delay)
             : new RunDecision(failed, reason);
     }

@@ -33,12 +33,18 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
     public int Watched => _watched.Count;
 
     /// <summary>Waits until the remote run ends (or cannot be followed); <paramref name="cancellationToken"/> only ends the wait.</summary>
-    public async Task<RemoteRunEnd> WaitForEndAsync(string remoteRunId, CancellationToken cancellationToken)
+    /// <param name="onRunning">Called once, when the remote first reports the run running (or past it).</param>
+    public async Task<RemoteRunEnd> WaitForEndAsync(string remoteRunId, CancellationToken cancellationToken, Func<CancellationToken, Task>? onRunning = null)
     {
         var watch = _watched.AddOrUpdate(remoteRunId, _ => new Watch(clock.GetUtcNow()), (_, w) => w.Join());
         EnsureLoop();
         try
         {
+            if (onRunning is not null && await Task.WhenAny(watch.Started.Task, watch.Ended.Task).WaitAsync(cancellationToken) == watch.Started.Task)
+            {
+                await onRunning(cancellationToken);
+            }
+
             return await watch.Ended.Task.WaitAsync(cancellationToken);
         }
         finally
@@ -111,6 +117,11 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
                 // A run the listing showed needs no call of its own.
                 var state = listed is not null && listed.TryGetValue(remoteRunId, out var known) ? known : await client.GetStatusAsync(remoteRunId, ct);
                 watch.HeardAt = clock.GetUtcNow();
+                if (state is RunState.Running or RunState.Canceling || state.IsTerminal())
+                {
+                    watch.Started.TrySetResult();
+                }
+
                 if (state.IsTerminal())
                 {
                     End(remoteRunId, watch, new RemoteRunEnd(state, null));
@@ -184,6 +195,9 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
         private int _waiters = 1;
 
         public TaskCompletionSource<RemoteRunEnd> Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Set once the remote reports the run running (or past it): it has left the remote's queue.</summary>
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>When the remote last answered about the run (or when following began).</summary>
         public DateTimeOffset HeardAt { get; set; } = since;

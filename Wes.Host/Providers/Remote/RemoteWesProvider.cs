@@ -26,6 +26,8 @@ public sealed class RemoteWesProvider(
 
     public string Name => name;
 
+    public bool OfferedByDefault => true;
+
     public RemoteRunPoller Poller => _poller;
 
     public IReadOnlyList<RemoteEngine> Engines => engines;
@@ -161,7 +163,8 @@ public sealed class RemoteWesProvider(
     /// <summary>Waits for the remote run to end, reading its tasks now and then (not at every poll) so they show here meanwhile.</summary>
     private async Task<RemoteRunEnd> WaitShowingTasksAsync(ExecutionRequest request, string remoteRunId, CancellationToken cancellationToken)
     {
-        var ending = _poller.WaitForEndAsync(remoteRunId, cancellationToken);
+        // The run shows INITIALIZING here while it waits in the remote's queue, RUNNING once it runs there.
+        var ending = _poller.WaitForEndAsync(remoteRunId, cancellationToken, request.MarkRunningAsync);
         var refresh = TimeSpan.FromSeconds(Math.Max(options.PollSeconds * 5, 5));
         while (!ending.IsCompleted)
         {

@@ -34,6 +34,8 @@ public sealed class SlurmProvider(
 
     public bool IsOn => SlurmOptions.IsOn(options.Value);
 
+    public bool OfferedByDefault => IsOn;
+
     /// <summary>The engines of this host, which the nodes must have at the same paths; none while Slurm is off or missing.</summary>
     public async Task<IReadOnlyList<AvailableEngine>> GetEnginesAsync(CancellationToken cancellationToken) =>
         IsOn && commands.Find("sbatch") is not null ? await local.GetEnginesAsync(cancellationToken) : [];

@@ -22,8 +22,35 @@ public sealed class DetachedProviderTests : IDisposable
         TempDirectory.Delete(_jobsDir);
     }
 
-    private WesApplicationFactory Server(int workers = 1) => new(workers: workers, dataDir: _dataDir, services: services =>
-        services.AddSingleton<IExecutionProvider>(sp => _provider ??= new FileJobProvider(_jobsDir, sp.GetRequiredService<EngineCatalog>())));
+    private WesApplicationFactory Server(int workers = 1, bool canFollow = true, int attempts = 1) => new(workers: workers, dataDir: _dataDir,
+        settings: new Dictionary<string, string?> { ["Wes:MaxAttempts"] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        services: services => services.AddSingleton<IExecutionProvider>(sp =>
+        {
+            var provider = new FileJobProvider(_jobsDir, sp.GetRequiredService<EngineCatalog>(), canFollow);
+            // Every server's provider counts starts in the file they share.
+            _provider ??= provider;
+            return provider;
+        }));
+
+    /// <summary>Submits a run to the file jobs and waits until its job is recorded; it is then started but not yet running.</summary>
+    private async Task<string> StartDetachedAsync(WesClient client)
+    {
+        var runId = await SubmitDetachedAsync(client);
+        await ProcessTable.WaitUntilAsync(async () => SystemLogs(await client.GetJsonAsync($"/runs/{runId}"))
+            .Any(line => line.Contains($"runs this run's work as filejob:{runId}", StringComparison.Ordinal)), Timeout, "the job is recorded");
+        return runId;
+    }
+
+    private async Task<string> RunningDetachedAsync(WesClient client)
+    {
+        var runId = await StartDetachedAsync(client);
+        _provider!.Begin(runId);
+        await client.WaitForAsync(runId, "RUNNING", Timeout);
+        return runId;
+    }
+
+    private static IEnumerable<string> SystemLogs(JsonObject log) =>
+        log["run_log"]!["system_logs"]!.AsArray().Select(line => line!.GetValue<string>());
 
     private static Task<string> SubmitDetachedAsync(WesClient client) =>
         client.SubmitAsync(new RunRequestBuilder().WithTags($$"""{"{{ExecutionProviders.Tag}}": "{{FileJobProvider.ProviderName}}"}"""));
@@ -36,13 +63,13 @@ public sealed class DetachedProviderTests : IDisposable
         var detached = new List<string>();
         for (var i = 0; i < 3; i++)
         {
-            detached.Add(await SubmitDetachedAsync(client));
+            detached.Add(await StartDetachedAsync(client));
         }
 
-        foreach (var runId in detached)
-        {
-            await client.WaitForAsync(runId, "RUNNING", Timeout);
-        }
+        // Started but still queued where they run: INITIALIZING, with the job recorded.
+        Assert.Equal("INITIALIZING", await client.StateAsync(detached[2]));
+        _provider!.Begin(detached[0]);
+        await client.WaitForAsync(detached[0], "RUNNING", Timeout);
 
         var running = server.Service<Wes.Execution.RunCancellations>();
         Assert.Equal((3, 3), (running.Count, running.DetachedCount));
@@ -51,11 +78,12 @@ public sealed class DetachedProviderTests : IDisposable
         var mock = await client.SubmitAsync(new RunRequestBuilder());
         Assert.Equal("COMPLETE", await client.WaitForTerminalAsync(mock, Timeout));
 
-        _provider!.Finish(detached[0], "ok");
+        _provider.Finish(detached[0], "ok");
         _provider.Finish(detached[1], "bad input");
         Assert.Equal("COMPLETE", await client.WaitForTerminalAsync(detached[0], Timeout));
+        // Ended without ever being seen running: its end is recorded from RUNNING all the same.
         Assert.Equal("EXECUTOR_ERROR", await client.WaitForTerminalAsync(detached[1], Timeout));
-        Assert.Equal("RUNNING", await client.StateAsync(detached[2]));
+        Assert.Equal("INITIALIZING", await client.StateAsync(detached[2]));
 
         var log = await client.GetJsonAsync($"/runs/{detached[0]}");
         Assert.Equal($"filejob:{detached[0]}", log["outputs"]!["answer"]!.GetValue<string>());
@@ -69,8 +97,7 @@ public sealed class DetachedProviderTests : IDisposable
     {
         using var server = Server();
         using var client = server.CreateWesClient();
-        var runId = await SubmitDetachedAsync(client);
-        await client.WaitForAsync(runId, "RUNNING", Timeout);
+        var runId = await RunningDetachedAsync(client);
 
         var cancel = await client.Http.PostAsync(client.Url($"/runs/{runId}/cancel"), null);
         Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
@@ -86,8 +113,7 @@ public sealed class DetachedProviderTests : IDisposable
         using (var first = Server())
         using (var client = first.CreateWesClient())
         {
-            runId = await SubmitDetachedAsync(client);
-            await client.WaitForAsync(runId, "RUNNING", Timeout);
+            runId = await RunningDetachedAsync(client);
         }
 
         // Shut down while the work went on: nothing canceled it, and the run was left RUNNING for the next executor.
@@ -95,8 +121,7 @@ public sealed class DetachedProviderTests : IDisposable
         using var second = Server();
         using var again = second.CreateWesClient();
         await ProcessTable.WaitUntilAsync(async () =>
-            (await again.GetJsonAsync($"/runs/{runId}"))["run_log"]!["system_logs"]!.AsArray()
-                .Any(line => line!.GetValue<string>().Contains("follows this run's work", StringComparison.Ordinal)),
+            SystemLogs(await again.GetJsonAsync($"/runs/{runId}")).Any(line => line.Contains("follows this run's work", StringComparison.Ordinal)),
             Timeout, "the restarted server adopts the run");
         Assert.Equal("RUNNING", await again.StateAsync(runId));
 
@@ -112,8 +137,7 @@ public sealed class DetachedProviderTests : IDisposable
         using (var first = Server())
         using (var client = first.CreateWesClient())
         {
-            runId = await SubmitDetachedAsync(client);
-            await client.WaitForAsync(runId, "RUNNING", Timeout);
+            runId = await RunningDetachedAsync(client);
         }
 
         // A server without an executor takes the cancel: the run waits in CANCELING for one to follow it.
@@ -134,6 +158,50 @@ public sealed class DetachedProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task Work_the_other_side_no_longer_knows_is_not_started_again_even_when_retries_remain()
+    {
+        using var server = Server(attempts: 3);
+        using var client = server.CreateWesClient();
+        var lost = await RunningDetachedAsync(client);
+        var failedNode = await RunningDetachedAsync(client);
+
+        _provider!.Finish(lost, "lost");
+        _provider.Finish(failedNode, "node failed");
+
+        Assert.Equal("SYSTEM_ERROR", await client.WaitForTerminalAsync(lost, Timeout));
+        // A retryable failure goes back to the queue and starts its work again; the lost one never does.
+        await ProcessTable.WaitUntilAsync(() => _provider.StartsOf(failedNode) == 2, Timeout, "the failed node's run starts again");
+        Assert.Equal(1, _provider.StartsOf(lost));
+        Assert.Equal("SYSTEM_ERROR", await client.StateAsync(lost));
+    }
+
+    [Fact]
+    public async Task An_executor_that_cannot_follow_the_work_leaves_the_run_to_one_that_can()
+    {
+        string runId;
+        using (var first = Server())
+        using (var client = first.CreateWesClient())
+        {
+            runId = await RunningDetachedAsync(client);
+        }
+
+        using (var blind = Server(canFollow: false))
+        using (var client = blind.CreateWesClient())
+        {
+            // Its reconciler has run at start-up; a second pass to be sure, then the run is still as it was left.
+            await blind.Service<Wes.Execution.Reconciler>().ReconcileAsync(CancellationToken.None);
+            Assert.Equal("RUNNING", await client.StateAsync(runId));
+            Assert.DoesNotContain(SystemLogs(await client.GetJsonAsync($"/runs/{runId}")), line => line.Contains("follows this run's work", StringComparison.Ordinal));
+        }
+
+        using var able = Server();
+        using var again = able.CreateWesClient();
+        _provider!.Finish(runId, "ok");
+        Assert.Equal("COMPLETE", await again.WaitForTerminalAsync(runId, Timeout));
+        Assert.Equal(1, _provider.Starts);
+    }
+
+    [Fact]
     public async Task A_provider_tag_naming_no_provider_is_refused_with_the_names_there_are()
     {
         using var server = Server();
@@ -145,7 +213,25 @@ public sealed class DetachedProviderTests : IDisposable
         Assert.Equal(400, error["status_code"]!.GetValue<int>());
         var message = error["msg"]!.GetValue<string>();
         Assert.Contains("FileJob", message, StringComparison.Ordinal);
-        Assert.Contains("Local", message, StringComparison.Ordinal);
+        Assert.Contains("Mock", message, StringComparison.Ordinal);
+        // Local runs on the server's own host: picked by tag only where WES_PROVIDERS names it.
+        Assert.DoesNotContain("Local", message, StringComparison.Ordinal);
         Assert.Equal(0, await client.CountRunsAsync());
+    }
+
+    [Fact]
+    public async Task WES_PROVIDERS_lets_runs_pick_the_local_engines_by_tag()
+    {
+        using var server = new WesApplicationFactory(workers: 0, settings: new Dictionary<string, string?> { ["Wes:Providers"] = "Local" });
+        using var client = server.CreateWesClient();
+
+        var local = await new RunRequestBuilder().WithTags("""{"wes.provider": "local"}""").SendAsync(client);
+        var fileJob = await new RunRequestBuilder().WithTags($$"""{"wes.provider": "{{FileJobProvider.ProviderName}}"}""").SendAsync(client);
+
+        Assert.Equal(HttpStatusCode.OK, local.StatusCode);
+        // A name the server has no provider for is still refused.
+        Assert.Equal(HttpStatusCode.BadRequest, fileJob.StatusCode);
+        var runId = JsonNode.Parse(await local.Content.ReadAsStringAsync())!["run_id"]!.GetValue<string>();
+        Assert.Equal("Local", (await server.Service<Wes.Persistence.RunStore>().GetAsync(runId, CancellationToken.None))!.Provider);
     }
 }

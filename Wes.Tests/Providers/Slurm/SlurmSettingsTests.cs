@@ -37,12 +37,12 @@ public sealed class SlurmSettingsTests
         using var response = await new RunRequestBuilder().WithTags("""{"wes.provider": "Slurm"}""").SendAsync(client);
 
         var message = (await JsonAssert.ErrorAsync(response, HttpStatusCode.BadRequest))["msg"]!.GetValue<string>();
-        Assert.Contains("Slurm is not enabled on this server (WES_SLURM_ENABLED)", message, StringComparison.Ordinal);
+        Assert.Contains("wes.provider must name one of the providers runs may use here: Mock (WES_PROVIDERS)", message, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("true", "Local,Mock,Slurm", "slurm: provider Slurm")]
-    [InlineData("false", "Local,Mock", "none")]
+    [InlineData("true", "Mock,Slurm", "slurm: provider Slurm")]
+    [InlineData("false", "Mock", "none")]
     public async Task Service_info_names_the_providers_and_batch_systems_runs_may_use(string enabled, string providers, string batchSystems)
     {
         using var factory = new WesApplicationFactory(settings: new Dictionary<string, string?> { ["Wes:Slurm:Enabled"] = enabled });

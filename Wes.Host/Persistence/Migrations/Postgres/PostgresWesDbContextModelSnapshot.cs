@@ -311,6 +311,9 @@ namespace Wes.Persistence.Migrations.Postgres
                         .HasDatabaseName("ix_runs_retention_candidates")
                         .HasFilter("files_removed_at IS NULL AND ended_at IS NOT NULL");
 
+                    b.HasIndex("EndedAt", "State")
+                        .HasDatabaseName("ix_runs_ended_at_state");
+
                     b.HasIndex("Owner", "Seq");
 
                     b.HasIndex("Owner", "State");

@@ -302,6 +302,9 @@ namespace Wes.Persistence.Migrations.Sqlite
                         .HasDatabaseName("ix_runs_retention_candidates")
                         .HasFilter("files_removed_at IS NULL AND ended_at IS NOT NULL");
 
+                    b.HasIndex("EndedAt", "State")
+                        .HasDatabaseName("ix_runs_ended_at_state");
+
                     b.HasIndex("Owner", "Seq");
 
                     b.HasIndex("Owner", "State");
