@@ -19,8 +19,16 @@ public sealed record SlurmJob(
         "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD", "SPECIAL_EXIT",
     };
 
+    private static readonly HashSet<string> Queued = new(StringComparer.Ordinal)
+    {
+        "PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD", "SPECIAL_EXIT",
+    };
+
     /// <summary>The job has ended for good (or is unknown); nothing of it runs any more.</summary>
     public bool Ended => !Waiting.Contains(State);
+
+    /// <summary>The job has left the queue and has not ended: it runs (or is suspended or completing) on its nodes.</summary>
+    public bool Started => !Ended && !Queued.Contains(State);
 
     /// <summary>Slurm's "code:signal" as one exit code: the code, or 128 + the signal that ended the job.</summary>
     public int? ExitCodeNumber

@@ -16,6 +16,7 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
 
     private static readonly TimeSpan FailedRoundPause = TimeSpan.FromSeconds(1);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<SlurmJob>> _awaited = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<SlurmJob>> _starts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SlurmJob> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _tracked = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
@@ -38,6 +39,27 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
         if (_latest.TryGetValue(jobId, out var known) && known.Ended)
         {
             _awaited.TryRemove(jobId, out _);
+            waiter.TrySetResult(known);
+        }
+        else
+        {
+            Track(jobId);
+            _wake.Release();
+        }
+
+        return await waiter.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits until the job is seen out of the queue (<see cref="SlurmJob.Started"/>) or ended, and answers what Slurm
+    /// then said of it: a job that ran between two rounds is only seen ended.
+    /// </summary>
+    public async Task<SlurmJob> WaitForStartAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var waiter = _starts.GetOrAdd(jobId, _ => new TaskCompletionSource<SlurmJob>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (_latest.TryGetValue(jobId, out var known) && (known.Started || known.Ended))
+        {
+            _starts.TryRemove(jobId, out _);
             waiter.TrySetResult(known);
         }
         else
@@ -247,6 +269,11 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
     private void Record(SlurmJob job)
     {
         _latest[job.JobId] = job;
+        if ((job.Started || job.Ended) && _starts.TryRemove(job.JobId, out var start))
+        {
+            start.TrySetResult(job);
+        }
+
         if (!job.Ended)
         {
             return;

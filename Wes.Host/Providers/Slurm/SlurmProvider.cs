@@ -36,6 +36,9 @@ public sealed class SlurmProvider(
 
     public bool OfferedByDefault => IsOn;
 
+    /// <summary>Only where Slurm is on and its client is found can a run's job be followed (and so adopted).</summary>
+    public bool CanFollow => IsOn && commands.Find("sbatch") is not null && commands.Find("squeue") is not null;
+
     /// <summary>The engines of this host, which the nodes must have at the same paths; none while Slurm is off or missing.</summary>
     public async Task<IReadOnlyList<AvailableEngine>> GetEnginesAsync(CancellationToken cancellationToken) =>
         IsOn && commands.Find("sbatch") is not null ? await local.GetEnginesAsync(cancellationToken) : [];
@@ -90,7 +93,7 @@ public sealed class SlurmProvider(
         SlurmJob job;
         try
         {
-            job = await poller.WaitForEndAsync(jobId, either.Token);
+            job = await WaitForEndAsync(request, jobId, either.Token);
         }
         catch (OperationCanceledException) when (leave.IsCancellationRequested)
         {
@@ -105,6 +108,19 @@ public sealed class SlurmProvider(
 
         await SettleEngineJobsAsync(request, leave);
         return Result(request, job);
+    }
+
+    /// <summary>The job's end; on the way, the run is marked running once the poller first sees the job out of the queue.</summary>
+    private async Task<SlurmJob> WaitForEndAsync(ExecutionRequest request, string jobId, CancellationToken cancellationToken)
+    {
+        var end = poller.WaitForEndAsync(jobId, cancellationToken);
+        var start = poller.WaitForStartAsync(jobId, cancellationToken);
+        if (await Task.WhenAny(end, start) == start && start.IsCompletedSuccessfully && (await start).Started)
+        {
+            await request.MarkRunningAsync(cancellationToken);
+        }
+
+        return await end;
     }
 
     /// <summary>
@@ -226,7 +242,12 @@ public sealed class SlurmProvider(
             "CANCELLED" => $"{job.Describe()}: it was canceled outside this server (scancel by a user or an administrator).",
             _ => job.Describe() + ".",
         };
-        return new ExecutionResult(ExecutionOutcome.SystemError, job.ExitCodeNumber, Message: message);
+        // A job Slurm forgot may have done its work, and one canceled by someone else was meant to stop: another
+        // attempt would do harm either way. A lost node or a preemption stays the retry policy's to decide.
+        return new ExecutionResult(ExecutionOutcome.SystemError, job.ExitCodeNumber, Message: message)
+        {
+            Retryable = job.State is not (SlurmJob.Unknown or "CANCELLED"),
+        };
     }
 
     /// <summary>scancel of the run's job and of every job its engine submitted, until Slurm says the run's job has ended.</summary>
