@@ -15,7 +15,7 @@ namespace Wes.Providers.Slurm;
 /// the job is followed by the one <see cref="SlurmJobPoller"/>, so no worker waits on it and a restarted executor
 /// follows it again by its id.
 /// </summary>
-public sealed class SlurmProvider(
+public sealed partial class SlurmProvider(
     LocalProvider local, SlurmCommands commands, SlurmJobPoller poller, IOptions<WesOptions> options, ILogger<SlurmProvider> logger)
     : IDetachedProvider
 {
@@ -123,62 +123,6 @@ public sealed class SlurmProvider(
         return await end;
     }
 
-    /// <summary>
-    /// Once the engine's job has ended, the jobs it submitted are waited for (their ends are what the run's tasks
-    /// show); any still queued or running after a few rounds (the engine was killed, or timed out) are canceled, so
-    /// no job of an ended run is left on the cluster.
-    /// </summary>
-    private async Task SettleEngineJobsAsync(ExecutionRequest request, CancellationToken leave)
-    {
-        IReadOnlyList<string> jobs;
-        try
-        {
-            jobs = await OwnedJobsAsync(request, leave);
-        }
-        catch (SlurmUnavailableException ex)
-        {
-            logger.LogWarning("Run {RunId}: could not ask Slurm about the jobs its engine submitted: {Message}", request.Run.RunId, ex.Message);
-            return;
-        }
-
-        if (jobs.Count == 0)
-        {
-            return;
-        }
-
-        var rounds = TimeSpan.FromSeconds(Math.Max(2, options.Value.Slurm.PollSeconds * 3));
-        if (!await EndedWithinAsync(jobs, rounds, leave))
-        {
-            var active = jobs.Where(id => poller.Latest(id) is not { Ended: true }).ToList();
-            logger.LogWarning("Run {RunId}: canceling Slurm job(s) {Jobs} its engine left behind", request.Run.RunId, string.Join(",", active));
-            try
-            {
-                await commands.RunAsync("scancel", active, leave);
-            }
-            catch (SlurmUnavailableException ex)
-            {
-                logger.LogWarning("Run {RunId}: scancel of the jobs its engine left failed: {Message}", request.Run.RunId, ex.Message);
-            }
-
-            await EndedWithinAsync(active, CancelPatience, leave);
-        }
-    }
-
-    private async Task<bool> EndedWithinAsync(IReadOnlyList<string> jobs, TimeSpan patience, CancellationToken leave)
-    {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(leave);
-        wait.CancelAfter(patience);
-        try
-        {
-            await Task.WhenAll(jobs.Select(id => poller.WaitForEndAsync(id, wait.Token)));
-            return true;
-        }
-        catch (OperationCanceledException) when (!leave.IsCancellationRequested)
-        {
-            return false;
-        }
-    }
-
     public IReadOnlyList<RunTask> ReadTasks(ExecutionRequest request)
     {
         var tasks = local.ReadTasks(request).ToList();
@@ -248,111 +192,5 @@ public sealed class SlurmProvider(
         {
             Retryable = job.State is not (SlurmJob.Unknown or "CANCELLED"),
         };
-    }
-
-    /// <summary>scancel of the run's job and of every job its engine submitted, until Slurm says the run's job has ended.</summary>
-    private async Task<SlurmJob> CancelAsync(ExecutionRequest request, string jobId, CancellationToken leave)
-    {
-        while (true)
-        {
-            try
-            {
-                IReadOnlyList<string> owned;
-                try
-                {
-                    owned = await OwnedJobsAsync(request, leave);
-                }
-                catch (SlurmUnavailableException ex)
-                {
-                    // The run's own job goes first all the same; its engine's are canceled once Slurm answers about them.
-                    logger.LogWarning("Run {RunId}: could not ask Slurm about the jobs its engine submitted: {Message}", request.Run.RunId, ex.Message);
-                    owned = [];
-                }
-
-                var reply = await commands.RunAsync("scancel", [jobId, .. owned.Where(id => id != jobId)], leave);
-                if (!reply.Ok)
-                {
-                    logger.LogWarning("Run {RunId}: scancel of Slurm job {JobId} answered {Reply}", request.Run.RunId, jobId, reply.Describe());
-                }
-            }
-            catch (SlurmUnavailableException ex)
-            {
-                logger.LogWarning("Run {RunId}: scancel of Slurm job {JobId} failed: {Message}; trying again", request.Run.RunId, jobId, ex.Message);
-            }
-
-            using var patience = CancellationTokenSource.CreateLinkedTokenSource(leave);
-            patience.CancelAfter(CancelPatience);
-            try
-            {
-                return await poller.WaitForEndAsync(jobId, patience.Token);
-            }
-            catch (OperationCanceledException) when (!leave.IsCancellationRequested)
-            {
-                // Still there: the controller may have missed the first scancel.
-            }
-        }
-    }
-
-    /// <summary>
-    /// The jobs the run's list names whose Slurm record carries the run's comment: the list is in a folder the workflow
-    /// writes, so an id there is only a hint, never a reason to scancel a job.
-    /// </summary>
-    /// <exception cref="SlurmUnavailableException">squeue did not answer.</exception>
-    private async Task<IReadOnlyList<string>> OwnedJobsAsync(ExecutionRequest request, CancellationToken cancellationToken)
-    {
-        var listed = SlurmJobScript.SubmittedJobs(request.Workspace);
-        if (listed.Count == 0)
-        {
-            return [];
-        }
-
-        var comment = SlurmJobScript.RunComment(request.Run.RunId);
-        var known = await poller.ListAsync(listed, cancellationToken) ?? throw new SlurmUnavailableException("squeue did not answer");
-        return listed.Where(id => known.TryGetValue(id, out var job) && job.Comment == comment).ToList();
-    }
-
-    /// <summary>
-    /// An earlier attempt whose start was never recorded may have left jobs: the engine's own and those it submitted,
-    /// all carrying the run's comment. They are canceled and waited for before this attempt submits; when Slurm cannot
-    /// say, the start fails rather than risk two jobs for one run.
-    /// </summary>
-    private async Task CancelLeftoversAsync(Run run, CancellationToken cancellationToken)
-    {
-        var comment = SlurmJobScript.RunComment(run.RunId);
-        var deadline = DateTimeOffset.UtcNow + LeftoverPatience;
-        var canceled = false;
-        while (true)
-        {
-            var reply = await commands.RunAsync("squeue", ["--noheader", "--me", "--format=%i|%k|%j"], cancellationToken);
-            if (!reply.Ok)
-            {
-                throw new SlurmUnavailableException(
-                    $"squeue could not list the jobs an earlier attempt of the run may have left ({reply.Describe()}), so no job was submitted");
-            }
-
-            var leftovers = reply.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(line => line.Split('|', 3)).Where(p => p.Length == 3 && (p[1] == comment || p[2] == JobName(run)))
-                .Select(p => p[0]).Where(id => id.All(char.IsAsciiDigit)).ToList();
-            if (leftovers.Count == 0)
-            {
-                return;
-            }
-
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                throw new SlurmUnavailableException(
-                    $"Slurm job(s) {string.Join(",", leftovers)} of an earlier attempt did not end within {LeftoverPatience.TotalSeconds:0} s of scancel, so no job was submitted");
-            }
-
-            if (!canceled)
-            {
-                logger.LogWarning("Run {RunId}: canceling Slurm job(s) {Jobs} left by an earlier attempt", run.RunId, string.Join(",", leftovers));
-                await commands.RunAsync("scancel", leftovers, cancellationToken);
-                canceled = true;
-            }
-
-            // squeue's default states are the active ones: polled until the jobs have left them.
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(2, options.Value.Slurm.PollSeconds)), cancellationToken);
-        }
     }
 }

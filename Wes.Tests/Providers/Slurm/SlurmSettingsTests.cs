@@ -119,6 +119,26 @@ public sealed class SlurmSettingsTests
     }
 
     [Fact]
+    public void Only_an_executor_with_slurm_on_and_its_client_found_follows_slurm_runs()
+    {
+        var empty = TempDirectory.Create("wes-no-slurm-client");
+        try
+        {
+            using var off = new WesApplicationFactory();
+            using var missing = new WesApplicationFactory(settings: new Dictionary<string, string?> { ["Wes:Slurm:Enabled"] = "true", ["Wes:Slurm:BinDir"] = empty });
+            using var on = new WesApplicationFactory(settings: new Dictionary<string, string?> { ["Wes:Slurm:Enabled"] = "true" });
+
+            Assert.False(off.Service<SlurmProvider>().CanFollow);
+            Assert.False(missing.Service<SlurmProvider>().CanFollow);
+            Assert.True(on.Service<SlurmProvider>().CanFollow);
+        }
+        finally
+        {
+            TempDirectory.Delete(empty);
+        }
+    }
+
+    [Fact]
     public void Only_a_slurm_handle_names_a_job()
     {
         Assert.Equal("123", SlurmProvider.JobId("slurm:123"));
