@@ -141,7 +141,8 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
                 return false;
             }
 
-            // squeue --states=all lists every job the controller remembers, so one it leaves out only accounting may know.
+            // squeue --all --states=all lists every job the controller remembers (hidden partitions too), so one it
+            // leaves out only accounting may know.
             var unlisted = ids.Where(id => !listed.ContainsKey(id)).ToList();
             var accounted = unlisted.Count > 0 ? await AccountingAsync(unlisted) : new Dictionary<string, SlurmJob>();
             foreach (var id in ids)
@@ -184,7 +185,7 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
         foreach (var chunk in Chunks(ids, MaxJobsArgument))
         {
             var reply = await commands.RunAsync(
-                "squeue", ["--noheader", "--states=all", "--jobs=" + string.Join(",", chunk), "--format=" + SlurmJob.SqueueFormat], cancellationToken);
+                "squeue", ["--noheader", "--all", "--states=all", "--jobs=" + string.Join(",", chunk), "--format=" + SlurmJob.SqueueFormat], cancellationToken);
             if (!reply.Ok && !reply.UnknownJob)
             {
                 logger.LogWarning("squeue did not answer about {Count} Slurm job(s): {Reply}; asking again later", chunk.Count, reply.Describe());

@@ -134,7 +134,7 @@ public sealed partial class SlurmProvider
         var canceled = false;
         while (true)
         {
-            var reply = await commands.RunAsync("squeue", ["--noheader", "--me", "--format=%i|%k|%j"], cancellationToken);
+            var reply = await commands.RunAsync("squeue", ["--noheader", "--all", "--me", "--format=%i|%k|%j"], cancellationToken);
             if (!reply.Ok)
             {
                 throw new SlurmUnavailableException(

@@ -31,7 +31,7 @@ public sealed class SlurmProviderTests(SlurmCluster cluster) : IDisposable
 
     private static string JobId(JsonObject log) =>
         log["run_log"]!["system_logs"]!.AsArray().Select(l => l!.GetValue<string>())
-            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"started as slurm:(\d+)")).First(m => m.Success).Groups[1].Value;
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"as slurm:(\d+)")).First(m => m.Success).Groups[1].Value;
 
     private async Task<IReadOnlyList<string>> JobsNamedAsync(string runId) =>
         (await cluster.AllJobsAsync()).Where(line => line.EndsWith("|wes-" + runId, StringComparison.Ordinal)).ToList();
