@@ -31,7 +31,10 @@ public static class DashboardEndpoints
         return group;
     }
 
-    /// <summary>Newest first; state (repeatable or comma-separated), tag (key or key=value) and q (text) narrow it.</summary>
+    /// <summary>
+    /// Newest first; state (repeatable or comma-separated), tag (key or key=value) and q (text) narrow it. A tag or text
+    /// search reads a bounded window of runs per request, so its pages may be short or empty before the last one.
+    /// </summary>
     private static async Task<IResult> SearchRunsAsync(
         string? page_size, string? page_token, string[]? state, string? tag, string? q, HttpContext http, WesCaller caller,
         RunStore store, PageTokens tokens, IOptions<WesOptions> options, CancellationToken ct)
@@ -42,9 +45,13 @@ public static class DashboardEndpoints
         // Positions are seq values as in GET /runs; a token stays bound to one caller's listing.
         var scope = owner is null ? "dashboard-runs" : "dashboard-runs:" + owner;
         long? before = page_token is { Length: > 0 } ? await tokens.ReadAsync(scope, page_token, ct) : null;
-        var rows = await store.SearchAsync(filter, before, size + 1, owner, ct);
+        var found = await store.SearchAsync(filter, before, size + 1, owner, ct);
+        var rows = found.Runs;
         var page = rows.Take(size).ToList();
-        var next = rows.Count > size ? await tokens.CreateAsync(scope, page[^1].Seq, ct) : "";
+        // A bounded text or tag search that stopped short hands back a token for where it stopped: the page may be
+        // short, even empty, and still have a next one.
+        var next = rows.Count > size ? await tokens.CreateAsync(scope, page[^1].Seq, ct)
+            : found.StoppedAt is { } stopped ? await tokens.CreateAsync(scope, stopped, ct) : "";
         var runs = page.Select(run => new RunOverview(run.RunId, run.State, run.WorkflowType, run.WorkflowTypeVersion, run.WorkflowUrl,
             run.Engine, RunViews.Time(run.SubmittedAt)!, RunViews.Time(run.StartedAt), RunViews.Time(run.EndedAt), run.ReadTags())).ToList();
         return ConditionalJson.Result(http, new RunOverviewPage(runs, next));

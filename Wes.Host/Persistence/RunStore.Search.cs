@@ -1,3 +1,4 @@
+using Dapper;
 using Wes.Runs;
 
 namespace Wes.Persistence;
@@ -7,6 +8,12 @@ public sealed record RunFilter(IReadOnlyList<string> States, string? TagKey, str
 {
     public static readonly RunFilter None = new([], null, null, null);
 }
+
+/// <summary>
+/// One page of a search, and, when a text or tag search stopped at the end of its window before the page filled, the
+/// seq it stopped at: the next page continues below it.
+/// </summary>
+public sealed record RunSearchPage(IReadOnlyList<Run> Runs, long? StoppedAt);
 
 /// <summary>Finished runs of one hour (epoch ms of its start) that ended in one state.</summary>
 public sealed class FinishedCount
@@ -21,17 +28,39 @@ public sealed partial class RunStore
     private const string SummaryColumns =
         "seq, run_id, state, submitted_at, started_at, ended_at, workflow_type, workflow_type_version, workflow_url, engine, tags_json";
 
+    /// <summary>Runs (by seq) a text or tag search reads at most per page, so a rare match cannot cost a full scan.</summary>
+    public const int SearchWindow = 20_000;
+
     /// <summary>
     /// Newest first, keyset-paged on seq like <see cref="ListAsync"/>, narrowed by <paramref name="filter"/>. The state
-    /// filter walks the (state, seq) index; tag and text filters read rows newest first until the page is full.
+    /// filter walks the (state, seq) index; tag and text filters read rows newest first, at most
+    /// <see cref="SearchWindow"/> seq values below the page's start, and say where they stopped if the page is not full.
     /// </summary>
-    public Task<IReadOnlyList<Run>> SearchAsync(
-        RunFilter filter, long? beforeSeq, int limit, string? owner, CancellationToken cancellationToken)
+    public Task<RunSearchPage> SearchAsync(
+        RunFilter filter, long? beforeSeq, int limit, string? owner, CancellationToken cancellationToken) =>
+        SearchAsync(filter, beforeSeq, limit, SearchWindow, owner, cancellationToken);
+
+    internal async Task<RunSearchPage> SearchAsync(
+        RunFilter filter, long? beforeSeq, int limit, int window, string? owner, CancellationToken cancellationToken)
     {
         var conditions = new List<string>();
         if (beforeSeq is not null)
         {
             conditions.Add("seq < @beforeSeq");
+        }
+
+        long? floor = null;
+        if (filter.TagKey is not null || filter.Text is not null)
+        {
+            // MIN and MAX of the key are one index lookup each.
+            var bounds = await QueryAsync((connection, ct) => connection.QuerySingleAsync<SeqBounds>(new CommandDefinition(
+                "SELECT MIN(seq) AS low, MAX(seq) AS high FROM runs", cancellationToken: ct)), cancellationToken);
+            var top = beforeSeq ?? (bounds.High ?? 0) + 1;
+            if (bounds.Low is { } low && top - window > low)
+            {
+                floor = top - window;
+                conditions.Add("seq >= @floor");
+            }
         }
 
         if (owner is not null)
@@ -57,15 +86,19 @@ public sealed partial class RunStore
         if (filter.Text is not null)
         {
             var like = postgres ? "ILIKE" : "LIKE";
-            conditions.Add($"(run_id {like} @text ESCAPE '\\' OR workflow_url {like} @text ESCAPE '\\' OR tags_json {like} @text ESCAPE '\\')");
+            // Tags are matched decoded: tags_json escapes non-ASCII and markup characters, and has quotes and colons.
+            var each = postgres ? "jsonb_each_text(runs.tags_json::jsonb)" : "json_each(runs.tags_json)";
+            conditions.Add($"(run_id {like} @text ESCAPE '\\' OR workflow_url {like} @text ESCAPE '\\' OR EXISTS " +
+                $"(SELECT 1 FROM {each} t WHERE t.key {like} @text ESCAPE '\\' OR t.value {like} @text ESCAPE '\\'))");
         }
 
         var where = conditions.Count == 0 ? "" : " WHERE " + string.Join(" AND ", conditions);
         var text = filter.Text is null ? null : "%" + EscapeLike(filter.Text) + "%";
-        return QueryListAsync<Run>(
+        var rows = await QueryListAsync<Run>(
             $"SELECT {SummaryColumns} FROM runs{where} ORDER BY seq DESC LIMIT @limit",
-            new { beforeSeq, limit, owner, states = filter.States.ToArray(), tagKey = filter.TagKey, tagValue = filter.TagValue, text },
+            new { beforeSeq, limit, owner, floor, states = filter.States.ToArray(), tagKey = filter.TagKey, tagValue = filter.TagValue, text },
             cancellationToken);
+        return new RunSearchPage(rows, rows.Count < limit ? floor : null);
     }
 
     /// <summary>
@@ -82,6 +115,12 @@ public sealed partial class RunStore
             GROUP BY (ended_at / 3600000) * 3600000, state
             """,
             new { sinceEpochMs, owner }, cancellationToken);
+    }
+
+    private sealed class SeqBounds
+    {
+        public long? Low { get; set; }
+        public long? High { get; set; }
     }
 
     private static string EscapeLike(string text) =>

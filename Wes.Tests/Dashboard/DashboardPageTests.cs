@@ -23,7 +23,8 @@ public sealed class DashboardPageTests
     public async Task RunsList_ShowsASubmittedRunAndItsStateChangeWithoutAReload()
     {
         using var client = _browser.Client();
-        var runId = await client.SubmitAsync(new RunRequestBuilder().WithTags($$"""{"case": "{{_case}}", "wes.mock.delay_ms": "4000"}"""));
+        // The run goes on until the test ends it, however long the page takes to open on a busy machine.
+        var runId = await client.SubmitAsync(new RunRequestBuilder().WithTags($$"""{"case": "{{_case}}", "wes.mock.delay_ms": "600000"}"""));
         await client.WaitForAsync(runId, "RUNNING");
         var page = await _browser.NewPageAsync();
 
@@ -35,7 +36,8 @@ public sealed class DashboardPageTests
         await Expect(row).ToContainTextAsync($"case={_case}");
         await page.EvaluateAsync("window.sameDocument = true");
 
-        await Expect(row.Locator(".badge")).ToHaveTextAsync("COMPLETE", new() { Timeout = 20_000 });
+        await client.Http.PostAsync($"/ga4gh/wes/v1/runs/{runId}/cancel", null);
+        await Expect(row.Locator(".badge")).ToHaveTextAsync("CANCELED");
         Assert.True(await page.EvaluateAsync<bool>("window.sameDocument === true"), "the page was reloaded");
 
         // Keyboard users reach the skip link first and the run's link from the list.
@@ -150,6 +152,40 @@ public sealed class DashboardPageTests
         await page.ClickAsync("#confirm-cancel");
         await Expect(page.Locator("#run-state .badge")).ToHaveTextAsync("CANCELED");
         Assert.Equal("CANCELED", await client.StateAsync(runId));
+        Assert.Empty(_browser.PageErrors);
+    }
+
+    [Fact]
+    public async Task MarkupInARunsFields_IsShownAsTextOnTheListAndTheRunPage()
+    {
+        const string Markup = "<img src=x onerror=window.__xss=1>";
+        using var client = _browser.Client();
+        var name = $"{Markup}{_case}.cwl";
+        var runId = await client.SubmitAsync(new RunRequestBuilder()
+            .WithAttachment(name, "cwlVersion: v1.0\nclass: CommandLineTool\nbaseCommand: echo\ninputs: []\noutputs: []\n")
+            .With("workflow_url", name)
+            .With("workflow_params", $$"""{"{{Markup}}": "{{Markup}}"}""")
+            .WithTags($$"""{"case": "{{_case}}", "{{Markup}}": "{{Markup}}"}"""));
+        await client.WaitForTerminalAsync(runId);
+        var page = await _browser.NewPageAsync();
+
+        await page.GotoAsync($"/?q={Uri.EscapeDataString(_case)}");
+        var row = page.Locator($"tr[data-run-id='{runId}']");
+        await Expect(row).ToContainTextAsync($"{Markup}={Markup}");
+        await Expect(row).ToContainTextAsync(name);
+        Assert.Equal(0, await page.Locator("main img").CountAsync());
+        Assert.True(await page.EvaluateAsync<bool>("window.__xss === undefined"), "markup on the list ran as script");
+        await page.GotoAsync($"/ui/runs/{runId}");
+        await Expect(page.Locator("#request")).ToContainTextAsync($"{Markup}={Markup}");
+        await Expect(page.Locator("#request")).ToContainTextAsync(name);
+        await Expect(page.Locator("#request")).ToContainTextAsync($"\"{Markup}\": \"{Markup}\"");
+
+        Assert.Equal(0, await page.Locator("main img").CountAsync());
+        Assert.True(await page.EvaluateAsync<bool>("window.__xss === undefined"), "markup on the run page ran as script");
+        // The token is sent to this server only: a path naming another host is refused before any request.
+        var refused = await page.EvaluateAsync<string>(
+            "import('/ui/js/api.js').then((m) => m.api('//elsewhere.invalid/x')).then(() => 'sent', (e) => e.message)");
+        Assert.Contains("not this server", refused, StringComparison.Ordinal);
         Assert.Empty(_browser.PageErrors);
     }
 

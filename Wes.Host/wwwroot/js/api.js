@@ -24,6 +24,8 @@ let prompting = null;
  */
 export async function api(path, { method = 'GET', body, headers = {}, etag, raw = false, signal } = {}) {
   const url = path.startsWith('/') ? path : `${BASE}/${path}`;
+  // The token goes only to this server: a path such as //elsewhere/x would resolve to another host.
+  if (new URL(url, location.href).origin !== location.origin) throw new ApiError(0, `Refused to call ${url}: not this server.`);
   for (;;) {
     const sent = new Headers(headers);
     const bearer = token.get();

@@ -84,26 +84,40 @@ export function message(container, text, kind = 'error') {
   put(container, h('p', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text));
 }
 
-/** Runs `task` now and then every `ms` while the tab is visible; `task` answering false stops it. */
+/**
+ * Runs `task` now and then every `ms` (a number, or a function answering one) while the tab is visible; `task`
+ * answering false stops it. At most one run is in flight or waiting at a time, however often the tab is shown again.
+ */
 export function every(ms, task) {
   let timer = null;
+  let running = false;
   let stopped = false;
   const run = async () => {
     timer = null;
-    if (stopped) return;
-    if (document.hidden) return;
+    if (stopped || running || document.hidden) return;
+    running = true;
     let more = true;
     try {
       more = (await task()) !== false;
     } catch (error) {
       console.warn(error);
+    } finally {
+      running = false;
     }
-    if (more && !stopped) timer = setTimeout(run, ms);
-    else stopped = true;
+    if (!more) stopped = true;
+    if (!stopped && timer === null) timer = setTimeout(run, typeof ms === 'function' ? ms() : ms);
   };
-  document.addEventListener('visibilitychange', () => {
-    if (!document.hidden && !stopped && timer === null) run();
-  });
+  const shown = () => {
+    if (!document.hidden && !stopped && !running && timer === null) run();
+  };
+  document.addEventListener('visibilitychange', shown);
   run();
-  return { stop: () => { stopped = true; clearTimeout(timer); } };
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      timer = null;
+      document.removeEventListener('visibilitychange', shown);
+    },
+  };
 }

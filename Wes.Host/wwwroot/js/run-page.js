@@ -15,6 +15,8 @@ $('run-id').textContent = runId;
 
 const logView = new LogView($('log-view'));
 let stream = 'stderr';
+// The state whose tasks and outputs are on the page: it changes only once everything for the new state has rendered,
+// so a request failing on the tick a run ends is tried again on the next one instead of leaving outputs unshown.
 let state = null;
 let historyTag = null;
 let logsShown = false;
@@ -33,7 +35,11 @@ document.querySelector('[role=tablist]').addEventListener('keydown', (event) => 
   }
 });
 
-$('cancel').addEventListener('click', () => $('cancel-dialog').showModal());
+$('cancel').addEventListener('click', () => {
+  // The dialog keeps the last answer; without this, Escape after an earlier "cancel" would cancel again.
+  $('cancel-dialog').returnValue = '';
+  $('cancel-dialog').showModal();
+});
 $('cancel-dialog').addEventListener('close', async () => {
   if ($('cancel-dialog').returnValue !== 'cancel') return;
   try {
@@ -74,10 +80,10 @@ async function refresh() {
     if (error.status === 404) gone = true;
     return;
   }
-  const changed = log.state !== state;
-  state = log.state;
-  put($('run-state'), badge(state));
-  $('cancel').hidden = !CANCELABLE.includes(state);
+  const current = log.state;
+  const changed = current !== state;
+  put($('run-state'), badge(current));
+  $('cancel').hidden = !CANCELABLE.includes(current);
   if (!logView.path) showStream(stream);
   const history = await api(`${runPath}/history`, { etag: historyTag });
   if (!history.notModified) {
@@ -87,10 +93,11 @@ async function refresh() {
   }
   renderRequest(log.request || {});
   renderSystemLogs(log.run_log?.system_logs || []);
-  if (changed || !isTerminal(state)) {
+  if (changed || !isTerminal(current)) {
     await renderTasks();
   }
-  if (changed) await renderOutputs(log.outputs);
+  if (changed) await renderOutputs(log.outputs, current);
+  state = current;
 }
 
 function renderRequest(request) {
@@ -181,7 +188,7 @@ function taskState(task) {
   return task.start_time ? badge('RUNNING') : badge('QUEUED');
 }
 
-async function renderOutputs(outputs) {
+async function renderOutputs(outputs, current) {
   const container = $('outputs');
   const files = [];
   try {
@@ -193,11 +200,11 @@ async function renderOutputs(outputs) {
     } while (token && files.length < 1000);
   } catch (error) {
     put(container, h('p', { class: 'muted' }, error.message));
-    return;
+    throw error;
   }
   put(container, 
     files.length === 0
-      ? h('p', { class: 'muted' }, isTerminal(state) ? 'No output files.' : 'No output files yet.')
+      ? h('p', { class: 'muted' }, isTerminal(current) ? 'No output files.' : 'No output files yet.')
       : h('ul', { class: 'files' }, files.map((file) => h('li', {},
         h('a', {
           href: `/ga4gh/wes/v1/${runPath}/outputs/${file.path.split('/').map(encodeURIComponent).join('/')}`,

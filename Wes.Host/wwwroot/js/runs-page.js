@@ -20,9 +20,16 @@ for (const state of STATES) stateSelect.append(h('option', { value: state }, sta
 let tokens = [''];
 let etag = null;
 let next = '';
+// The filters of the last Apply (or of the address): typing into the form changes nothing until it is applied.
+let applied = new URLSearchParams();
+// Only the first refresh may take runs-start.js's answer; one arriving later may be for filters no longer shown.
+let firstRefresh = true;
+window.wesRunsPageStarted = true;
 
 readFiltersFromAddress();
-const poller = every(3000, refresh);
+applied = formFilters();
+// A text or tag search may read many rows to fill a page, so a filtered list is polled less often.
+const poller = every(() => (applied.has('q') || applied.has('tag') ? 15_000 : 3000), refresh);
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -36,6 +43,7 @@ older.addEventListener('click', () => { tokens.push(next); load(); });
 newer.addEventListener('click', () => { tokens.pop(); load(); });
 
 function restart() {
+  applied = formFilters();
   tokens = [''];
   writeFiltersToAddress();
   load();
@@ -46,13 +54,18 @@ function load() {
   refresh();
 }
 
-function query() {
+function formFilters() {
   const params = new URLSearchParams();
   const data = new FormData(form);
   for (const name of ['state', 'tag', 'q', 'page_size']) {
     const value = String(data.get(name) || '').trim();
     if (value) params.set(name, value);
   }
+  return params;
+}
+
+function query() {
+  const params = new URLSearchParams(applied);
   const current = tokens[tokens.length - 1];
   if (current) params.set('page_token', current);
   return params;
@@ -75,7 +88,8 @@ async function refresh() {
 
 /** The answer runs-start.js already asked for, taken once, if it asked for the same and was let in. */
 async function firstAnswer(asked) {
-  const first = window.wesFirstRuns;
+  const first = firstRefresh ? window.wesFirstRuns : null;
+  firstRefresh = false;
   window.wesFirstRuns = null;
   if (!first || first.query !== asked) return null;
   const response = await first.response;
@@ -89,8 +103,9 @@ function render(page) {
   older.disabled = !next;
   newer.disabled = tokens.length <= 1;
   pageNumber.textContent = `Page ${tokens.length}`;
+  // A text or tag search reads a bounded number of runs per page, so a page may be short or empty with older ones left.
   status.textContent = page.runs.length === 0
-    ? (tokens.length > 1 ? 'No more runs.' : 'No runs match.')
+    ? (next ? 'No matches among the runs searched so far; Older searches further back.' : tokens.length > 1 ? 'No more runs.' : 'No runs match.')
     : `${page.runs.length} run${page.runs.length === 1 ? '' : 's'} on this page, newest first; updates live.`;
   put(body, ...page.runs.map(row));
   // Marks the first rows on screen, for measuring the page's first render (see docs/benchmarks.md).

@@ -1,5 +1,6 @@
 // The runs list's first request, sent by this small script as soon as the page arrives; the list takes its answer
 // when its own modules have loaded, so the first rows do not wait for every module to arrive and compile first.
+// An async module may run after the page's own modules; then the list has already asked, and this stays quiet.
 const address = new URLSearchParams(location.search);
 const wanted = new URLSearchParams();
 for (const name of ['state', 'tag', 'q']) {
@@ -8,10 +9,12 @@ for (const name of ['state', 'tag', 'q']) {
 }
 wanted.set('page_size', (address.get('page_size') || '50').trim());
 const bearer = sessionStorage.getItem('wes.token');
-window.wesFirstRuns = {
-  query: wanted.toString(),
-  response: fetch(`/ga4gh/wes/v1/dashboard/runs?${wanted}`, {
-    headers: bearer ? { Authorization: `Bearer ${bearer}` } : {},
-    cache: 'no-store',
-  }).catch(() => null),
-};
+if (!window.wesRunsPageStarted) {
+  window.wesFirstRuns = {
+    query: wanted.toString(),
+    response: fetch(`/ga4gh/wes/v1/dashboard/runs?${wanted}`, {
+      headers: bearer ? { Authorization: `Bearer ${bearer}` } : {},
+      cache: 'no-store',
+    }).catch(() => null),
+  };
+}

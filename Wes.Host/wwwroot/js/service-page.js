@@ -29,7 +29,7 @@ async function loadInfo() {
   $('service-status').textContent = `${info.name} ${info.version}, WES ${(info.supported_wes_versions || []).join(', ')}`;
   const providers = providerNames(info);
   put($('cards'), 
-    card('Queue depth', counts.QUEUED ?? 0, 'runs QUEUED'),
+    card('Queue depth', counts.QUEUED ?? 0, 'runs QUEUED, all users'),
     card('Executing', tags.runs_executing ?? '—', `of ${tags.executor_workers_total ?? '—'} workers`),
     card('Executors alive', tags.executors_alive ?? '—', 'beat within one lease'),
     card('Providers', providers.join(', ') || '—', tags.provider ? `default: ${tags.provider}` : ''));
@@ -40,8 +40,11 @@ async function loadInfo() {
     table(['Engine', 'Versions'], engines.map(([name, v]) => [name, (v.workflow_engine_version || []).join(', ')])),
     table(['Workflow type', 'Versions'], types.map(([name, v]) => [name, (v.workflow_type_version || []).join(', ')])),
     tags.missing_engines ? h('p', { class: 'small muted' }, `Registered but not installed: ${tags.missing_engines}`) : null);
-  put($('counts'), table(['State', 'Runs'],
-    STATES.filter((s) => s in counts).map((s) => [h('a', { href: `/?state=${s}` }, badge(s)), counts[s].toLocaleString()])));
+  // service-info counts every user's runs; the runs list shows only the caller's, so the link says so.
+  put($('counts'),
+    h('p', { class: 'small muted' }, 'Counts over all users\' runs. Each state links to the runs list, which shows only the runs you may see.'),
+    table(['State', 'Runs (all users)'], STATES.filter((s) => s in counts).map((s) => [
+      h('a', { href: `/?state=${s}`, 'aria-label': `${s} runs you may see` }, badge(s)), counts[s].toLocaleString()])));
   const details = Object.entries(tags).filter(([key]) => !['runs_executing', 'executor_workers_total', 'executors_alive'].includes(key));
   put($('details'), h('dl', { class: 'facts' }, details.map(([key, value]) => [h('dt', {}, key), h('dd', {}, value)])));
 }
