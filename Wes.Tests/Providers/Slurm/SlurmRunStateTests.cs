@@ -112,7 +112,8 @@ public sealed class SlurmRunStateTests(SlurmCluster cluster) : IDisposable
             Assert.Contains(await SystemLogsAsync(wes, runId), l => l.Contains("Slurm job 987650 is no longer known to Slurm", StringComparison.Ordinal));
             // Not retried: no second job was submitted, and the first was not canceled as an earlier attempt's leftover.
             Assert.Single(await cluster.AllJobsAsync(), l => l.EndsWith("|wes-" + runId, StringComparison.Ordinal));
-            Assert.Equal("RUNNING", await JobStateAsync(jobId));
+            // (It may since have failed: the run's end removed the scratch folder the orphaned job was using.)
+            Assert.DoesNotContain("CANCEL", await JobStateAsync(jobId) ?? "gone", StringComparison.Ordinal);
         }
         finally
         {
