@@ -19,6 +19,9 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
     /// <summary>From this many followed runs on, one listing replaces most status calls.</summary>
     private const int ListingThreshold = 8;
     private const int ListingPages = 3;
+
+    /// <summary>A remote being redeployed may answer 404 for a moment: only this many in a row mean the run is gone.</summary>
+    private const int NotFoundPolls = 3;
     private readonly ConcurrentDictionary<string, Watch> _watched = new(StringComparer.Ordinal);
     private readonly Lock _loopLock = new();
     private Task? _loop;
@@ -117,6 +120,7 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
                 // A run the listing showed needs no call of its own.
                 var state = listed is not null && listed.TryGetValue(remoteRunId, out var known) ? known : await client.GetStatusAsync(remoteRunId, ct);
                 watch.HeardAt = clock.GetUtcNow();
+                watch.NotFound = 0;
                 if (state is RunState.Running or RunState.Canceling || state.IsTerminal())
                 {
                     watch.Started.TrySetResult();
@@ -127,7 +131,7 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
                     End(remoteRunId, watch, new RemoteRunEnd(state, null));
                 }
             }
-            catch (RemoteWesException ex) when (ex.StatusCode == 404)
+            catch (RemoteWesException ex) when (ex.StatusCode == 404 && (++watch.NotFound >= NotFoundPolls || clock.GetUtcNow() - watch.HeardAt >= Timeout))
             {
                 End(remoteRunId, watch, new RemoteRunEnd(null, $"{ex.Message} (the remote no longer knows run {remoteRunId})"));
             }
@@ -201,6 +205,9 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
 
         /// <summary>When the remote last answered about the run (or when following began).</summary>
         public DateTimeOffset HeardAt { get; set; } = since;
+
+        /// <summary>404s answered in a row; touched by the one poll loop only.</summary>
+        public int NotFound { get; set; }
 
         public Watch Join()
         {

@@ -98,7 +98,7 @@ public sealed class RemoteWesProvider(
             }
             catch (RemoteWesException ex) when (ex.IsRefusal)
             {
-                throw new PreparationException($"{client.Describe()} refused the run: {ex.Message}", ex);
+                throw new PreparationException($"{client.Describe()} refused the run: {ex.Message}", ex) { Retryable = false };
             }
             catch (RemoteWesException ex) when (attempt < 3)
             {
@@ -124,7 +124,10 @@ public sealed class RemoteWesProvider(
     {
         if (RemoteRunId(handle) is not { } remoteRunId)
         {
-            return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"The run's handle '{handle}' does not name a run at {client.Describe()}.");
+            return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"The run's handle '{handle}' does not name a run at {client.Describe()}.")
+            {
+                Retryable = false,
+            };
         }
 
         RemoteRunEnd end;
@@ -140,9 +143,11 @@ public sealed class RemoteWesProvider(
             }
         }
 
+        // A run the remote forgot or stopped reporting may still be running (or have finished) there: another
+        // attempt would post it a second time.
         if (end.Problem is not null)
         {
-            return new ExecutionResult(ExecutionOutcome.SystemError, Message: end.Problem);
+            return new ExecutionResult(ExecutionOutcome.SystemError, Message: end.Problem) { Retryable = false };
         }
 
         var collected = await CollectAsync(request, remoteRunId, leave);
@@ -155,8 +160,9 @@ public sealed class RemoteWesProvider(
             RunState.Complete => new ExecutionResult(ExecutionOutcome.Succeeded, exitCode ?? 0, collected?.Outputs ?? [], Join(notes)),
             RunState.ExecutorError => new ExecutionResult(ExecutionOutcome.Failed, exitCode ?? 1, collected?.Outputs,
                 Join([$"{where}; see the run's stderr log.", .. notes])),
+            // Someone canceled it at the remote: running it again would overrule them.
             _ => new ExecutionResult(ExecutionOutcome.SystemError, exitCode,
-                Message: Join([where + LastLine(collected) + ".", .. notes])),
+                Message: Join([where + LastLine(collected) + ".", .. notes])) { Retryable = state != RunState.Canceled },
         };
     }
 
