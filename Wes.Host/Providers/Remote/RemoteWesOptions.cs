@@ -32,6 +32,15 @@ public sealed class RemoteWesOptions
 
     /// <summary>Bytes of logs and output files copied back from the remote per run; what is beyond stays at the remote.</summary>
     public long MaxCopyBytes { get; set; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>One try of a call: long enough for a slow answer, short enough to try again within the timeout.</summary>
+    public TimeSpan AttemptTimeout => TimeSpan.FromSeconds(Math.Clamp(TimeoutSeconds / 4, 1, 30));
+
+    /// <summary>A whole call, its tries and the reading of its answer included.</summary>
+    public TimeSpan CallTimeout => TimeSpan.FromSeconds(Math.Max(AttemptTimeout.TotalSeconds * 2, Math.Min(TimeoutSeconds, 120)));
+
+    /// <summary>Posting a run sends its attachments, which may be large: it gets far longer than a status call.</summary>
+    public TimeSpan UploadTimeout => TimeSpan.FromSeconds(Math.Max(TimeoutSeconds, 1800));
 }
 
 /// <summary>The start-up checks of Wes:Remotes, each failure named by its setting.</summary>
