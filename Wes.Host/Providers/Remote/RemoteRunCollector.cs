@@ -42,7 +42,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
             var log = await client.GetRunLogAsync(remoteRunId, cancellationToken);
             await CollectTasksAsync(workspace, remoteRunId, log, new CopyBudget(0), notes: null, cancellationToken);
         }
-        catch (Exception ex) when (ex is RemoteWesException or IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
             logger.LogInformation("Could not read the tasks of run {RemoteRunId} at {Remote} yet: {Error}", remoteRunId, client.Describe(), ex.Message);
         }

@@ -79,9 +79,9 @@ public sealed class RemoteWesProvider(
     private PreparedWork Prepared() => new(["POST", new Uri(client.BaseUrl, "runs").AbsoluteUri]);
 
     /// <summary>
-    /// Posts the run (nothing can interrupt this step, so it is short): a remote that stopped answering since the
-    /// preparation gets two more tries, a refusal (4xx) is final. The key makes a repeated post of the same attempt
-    /// one run at a remote that honours it.
+    /// Posts the run (nothing can interrupt this step). Once the remote has taken a post (any 2xx) it is never posted
+    /// again; a post nothing took (unreachable, 5xx, 429) gets two more tries, each after looking for a run an earlier
+    /// try made at the remote unseen (by its wes.forwarded_run_id tag). A refusal (4xx) is final.
     /// </summary>
     public async Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken)
     {
@@ -89,12 +89,24 @@ public sealed class RemoteWesProvider(
         {
             try
             {
-                using var form = RemoteSubmission.Form(request, LocalTags, !string.IsNullOrWhiteSpace(options.Engines));
-                var remoteRunId = await client.SubmitAsync(form, $"{request.Run.RunId}.{request.Run.Attempt}", cancellationToken);
+                var remoteRunId = attempt > 1 ? await EarlierPostAsync(request, cancellationToken) : null;
+                if (remoteRunId is null)
+                {
+                    using var form = RemoteSubmission.Form(request, LocalTags, !string.IsNullOrWhiteSpace(options.Engines));
+                    remoteRunId = await client.SubmitAsync(form, $"{request.Run.RunId}.{request.Run.Attempt}", cancellationToken);
+                }
+
                 var handle = HandlePrefix + name + ":" + remoteRunId;
                 return handle.Length <= 400 && remoteRunId.All(c => c is > ' ' and <= '~')
                     ? handle
-                    : throw new PreparationException($"{client.Describe()} answered a run id this server cannot store: '{Printable(remoteRunId)}'.");
+                    : throw new PreparationException($"{client.Describe()} answered a run id this server cannot store: '{Printable(remoteRunId)}'.")
+                    {
+                        Retryable = false,
+                    };
+            }
+            catch (RemoteWesException ex) when (ex.Accepted)
+            {
+                throw new PreparationException($"{client.Describe()} took the run but {ex.Message}", ex) { Retryable = false };
             }
             catch (RemoteWesException ex) when (ex.IsRefusal)
             {
@@ -108,12 +120,34 @@ public sealed class RemoteWesProvider(
             {
                 throw new PreparationException($"{client.Describe()} at {client.BaseUrl} did not take the run: {ex.Message}", ex);
             }
+            catch (System.Text.Json.JsonException ex)
+            {
+                // The listing that looks for an earlier post could not be read: posting blind could run it twice.
+                throw new PreparationException($"{client.Describe()} did not take the run, and its run listing could not be read: {ex.Message}", ex)
+                {
+                    Retryable = false,
+                };
+            }
             catch (IOException ex)
             {
                 throw new PreparationException($"Could not read the run's attachments to forward them: {ex.Message}", ex);
             }
 
             await Task.Delay(TimeSpan.FromSeconds(attempt * 0.5), clock, cancellationToken);
+        }
+    }
+
+    /// <summary>The remote run an earlier try made; null when none shows, or when the remote does not let its runs be listed.</summary>
+    private async Task<string?> EarlierPostAsync(ExecutionRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.FindForwardedAsync(request.Run.RunId, cancellationToken);
+        }
+        catch (RemoteWesException ex) when (ex.IsRefusal)
+        {
+            logger.LogWarning("Run {RunId}: {Remote} does not list its runs ({Error}); posting again with the same key", request.Run.RunId, client.Describe(), ex.Message);
+            return null;
         }
     }
 
@@ -172,7 +206,7 @@ public sealed class RemoteWesProvider(
         // The run shows INITIALIZING here while it waits in the remote's queue, RUNNING once it runs there.
         var ending = _poller.WaitForEndAsync(remoteRunId, cancellationToken, request.MarkRunningAsync);
         var refresh = TimeSpan.FromSeconds(Math.Max(options.PollSeconds * 5, 5));
-        while (!ending.IsCompleted)
+        while (!ending.IsCompleted && !cancellationToken.IsCancellationRequested)
         {
             await Task.WhenAny(ending, Task.Delay(refresh, clock, cancellationToken));
             if (!ending.IsCompleted && !cancellationToken.IsCancellationRequested)
@@ -193,27 +227,53 @@ public sealed class RemoteWesProvider(
         return handle.StartsWith(prefix, StringComparison.Ordinal) && handle.Length > prefix.Length ? handle[prefix.Length..] : null;
     }
 
-    /// <summary>Asks the remote to cancel until it takes the request (or TimeoutSeconds pass), then waits for the run to end there.</summary>
+    /// <summary>
+    /// Asks the remote to cancel until it takes the request or reports the run ended, then waits for the end there.
+    /// A remote that neither takes it nor ends the run within TimeoutSeconds leaves the run CANCELING here (nothing is
+    /// recorded) for the next executor to ask again: recording CANCELED would hide a run that still runs.
+    /// </summary>
     private async Task<ExecutionResult> CancelAsync(ExecutionRequest request, string remoteRunId, CancellationToken leave)
     {
         var deadline = clock.GetUtcNow().AddSeconds(options.TimeoutSeconds);
         var delay = TimeSpan.FromSeconds(Math.Min(options.PollSeconds, 1));
         while (true)
         {
+            RemoteWesException? refused = null;
             try
             {
                 await client.CancelAsync(remoteRunId, leave);
                 break;
             }
-            catch (RemoteWesException ex) when (ex.IsRefusal || clock.GetUtcNow() + delay >= deadline)
+            catch (RemoteWesException ex) when (ex.IsRefusal)
             {
-                // Already ended there (a 4xx), or unreachable: the run here is canceled either way.
-                logger.LogWarning("Run {RunId}: {Remote} did not take the cancel of run {RemoteRunId}: {Error}", request.Run.RunId, client.Describe(), remoteRunId, ex.Message);
-                return new ExecutionResult(ExecutionOutcome.Stopped, Message: $"The cancel could not be passed on to {client.Describe()}: {ex.Message}");
+                refused = ex;
+            }
+            catch (RemoteWesException ex) when (clock.GetUtcNow() + delay >= deadline)
+            {
+                throw new RemoteWesException(
+                    $"{client.Describe()} did not take the cancel of run {remoteRunId} within TimeoutSeconds ({options.TimeoutSeconds:0.##} s), and the run has not ended there: {ex.Message}",
+                    ex.StatusCode, ex);
             }
             catch (RemoteWesException ex)
             {
                 logger.LogWarning("Run {RunId}: cancelling at {Remote} failed, trying again: {Error}", request.Run.RunId, client.Describe(), ex.Message);
+            }
+
+            if (refused is not null)
+            {
+                // Many servers refuse to cancel a run that already ended: only then is the refusal an answer.
+                if (await EndedAsync(remoteRunId, leave))
+                {
+                    break;
+                }
+
+                logger.LogWarning("Run {RunId}: {Remote} refused the cancel of run {RemoteRunId}, which still runs there: {Error}",
+                    request.Run.RunId, client.Describe(), remoteRunId, refused.Message);
+                if (clock.GetUtcNow() + delay >= deadline)
+                {
+                    throw new RemoteWesException(
+                        $"{client.Describe()} refused the cancel of run {remoteRunId}, which still runs there: {refused.Message}", refused.StatusCode, refused);
+                }
             }
 
             await Task.Delay(delay, clock, leave);
@@ -225,14 +285,32 @@ public sealed class RemoteWesProvider(
         return new ExecutionResult(ExecutionOutcome.Stopped, Message: end.Problem ?? $"{client.Describe()} ended run {remoteRunId} {end.State?.ToWes()} after the cancel.");
     }
 
+    /// <summary>Whether the remote reports the run ended, or no longer knows it; false when it cannot tell.</summary>
+    private async Task<bool> EndedAsync(string remoteRunId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await client.GetStatusAsync(remoteRunId, cancellationToken)).IsTerminal();
+        }
+        catch (RemoteWesException ex) when (ex.StatusCode == 404)
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is RemoteWesException or System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
     private async Task<CollectedRun?> CollectAsync(ExecutionRequest request, string remoteRunId, CancellationToken leave)
     {
         try
         {
             return await _collector.CollectAsync(request.Workspace, remoteRunId, leave);
         }
-        catch (Exception ex) when (ex is RemoteWesException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
+            // Whatever fails here becomes a note: the run has ended at the remote and is recorded as it ended.
             logger.LogWarning("Run {RunId}: could not bring its logs and outputs back from {Remote}: {Error}", request.Run.RunId, client.Describe(), ex.Message);
             return null;
         }
