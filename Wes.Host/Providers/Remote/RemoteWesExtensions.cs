@@ -64,6 +64,8 @@ public static class RemoteWesExtensions
         resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(Math.Clamp(remote.PollSeconds, 0.5, 30));
     }
 
+#pragma warning disable EXTEXP0001 // The request's method is the only way to give posts their own timeout inside the pipeline.
     private static bool IsPost(Polly.ResilienceContext context) =>
         Polly.HttpResilienceContextExtensions.GetRequestMessage(context) is { Method: var method, RequestUri: var uri } && method == HttpMethod.Post && uri?.AbsolutePath.EndsWith("/runs", StringComparison.Ordinal) == true;
+#pragma warning restore EXTEXP0001
 }
