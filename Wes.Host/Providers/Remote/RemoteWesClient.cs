@@ -59,7 +59,7 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw new RemoteWesException($"{Describe()} accepted POST {request.RequestUri} ({(int)response.StatusCode}) but its answer could not be read: {ex.Message}",
+            throw new RemoteWesException($"{Describe()} accepted POST {request.RequestUri} ({(int)response.StatusCode}) but its answer could not be read ({ex.Message}): {RemoteWesAnswers.Start(body)}",
                 (int)response.StatusCode, ex) { Accepted = true };
         }
 

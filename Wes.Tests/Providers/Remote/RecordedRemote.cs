@@ -12,6 +12,7 @@ public sealed class RecordedRemote : HttpMessageHandler
 {
     public const string BaseUrl = "http://remote.test/ga4gh/wes/v1";
     private readonly Dictionary<string, (HttpStatusCode Status, string Body)> _answers = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _stalled = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Queue<(HttpStatusCode Status, string Body)>> _turns = new(StringComparer.Ordinal);
 
     public List<HttpRequestMessage> Requests { get; } = [];
@@ -27,6 +28,13 @@ public sealed class RecordedRemote : HttpMessageHandler
     {
         _turns[$"{method} {pathAndQuery}"] = new Queue<(HttpStatusCode, string)>(answers[..^1]);
         return Answer(method, pathAndQuery, answers[^1].Body, answers[^1].Status);
+    }
+
+    /// <summary>Answers 200 with headers, then a body that never comes.</summary>
+    public RecordedRemote Stall(string method, string pathAndQuery)
+    {
+        _stalled.Add($"{method} {pathAndQuery}");
+        return this;
     }
 
     public int Count(string method, string pathAndQuery)
@@ -52,7 +60,37 @@ public sealed class RecordedRemote : HttpMessageHandler
                 : (HttpStatusCode.NotFound, """{"msg": "not found", "status_code": 404}""");
         }
 
+        if (_stalled.Contains(key))
+        {
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new StalledStream()) });
+        }
+
         var (status, body) = answer;
         return Task.FromResult(new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
     }
+}
+
+/// <summary>A body whose first read waits until it is cancelled.</summary>
+internal sealed class StalledStream : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => 0; set => throw new NotSupportedException(); }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await Task.Delay(Timeout.Infinite, cancellationToken);
+        return 0;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
