@@ -64,8 +64,10 @@ public static partial class RemoteSettingsRules
                 problems.Add(setting, $"must not take the name of the built-in provider {name}");
             }
 
-            problems.Check(Uri.TryCreate(remote.Url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.UserInfo),
-                $"{setting}:Url", "must be the remote's absolute http(s) WES base URL without credentials (e.g. http://host:8000/ga4gh/wes/v1)", remote.Url);
+            // Calls are made by appending paths to the URL: a query or fragment would end up in the middle of them.
+            problems.Check(Uri.TryCreate(remote.Url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.UserInfo)
+                    && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment) && !remote.Url!.Contains('?') && !remote.Url.Contains('#'),
+                $"{setting}:Url", "must be the remote's absolute http(s) WES base URL without credentials, query or fragment (e.g. http://host:8000/ga4gh/wes/v1)", remote.Url);
             if (remote.Token is { } token && token.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
             {
                 problems.Add($"{setting}:Token", "must not contain spaces or control characters");
