@@ -19,7 +19,11 @@ public sealed class RecordedRemote : HttpMessageHandler
 
     public RecordedRemote Answer(string method, string pathAndQuery, string body, HttpStatusCode status = HttpStatusCode.OK)
     {
-        _answers[$"{method} {pathAndQuery}"] = (status, body);
+        lock (Requests)
+        {
+            _answers[$"{method} {pathAndQuery}"] = (status, body);
+        }
+
         return this;
     }
 
