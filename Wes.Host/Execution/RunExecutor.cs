@@ -165,8 +165,8 @@ public sealed partial class RunExecutor(
     {
         switch (ex)
         {
-            case PreparationException:
-                return new ExecutionResult(ExecutionOutcome.SystemError, Message: ex.Message);
+            case PreparationException preparation:
+                return new ExecutionResult(ExecutionOutcome.SystemError, Message: ex.Message) { Retryable = preparation.Retryable };
             case OperationCanceledException when stop.IsCancellationRequested:
                 // Stopped while preparing (e.g. during a download), or while following: nothing is left running.
                 return new ExecutionResult(ExecutionOutcome.Stopped);

@@ -39,7 +39,11 @@ public sealed record ExecutionRequest(
 public sealed record PreparedWork(IReadOnlyList<string> Command, IReadOnlyList<string>? Launch = null);
 
 /// <summary>A run could not be prepared (an engine missing, a workflow that cannot be fetched, an unwritable folder).</summary>
-public sealed class PreparationException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class PreparationException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>False when trying again could only repeat the failure or do harm (see <see cref="ExecutionResult.Retryable"/>).</summary>
+    public bool Retryable { get; init; } = true;
+}
 
 /// <summary>
 /// Where runs execute: real engines on this host (Local) or a deterministic stand-in (Mock). A run goes through

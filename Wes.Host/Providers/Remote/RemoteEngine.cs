@@ -62,6 +62,12 @@ public static class RemoteEngines
         foreach (var entry in Entries(options.WorkflowTypes, "CWL"))
         {
             var (typeText, versionText) = Split(entry);
+            if (string.IsNullOrWhiteSpace(typeText))
+            {
+                problems.Add($":WorkflowTypes entry '{entry}' names no workflow type; write it as TYPE or TYPE:1.0|1.1");
+                continue;
+            }
+
             var type = EngineChoice.CanonicalType(typeText, registered)!;
             var versions = versionText is null
                 ? registered.Where(e => e.WorkflowType == type).SelectMany(e => e.WorkflowTypeVersions).Distinct().ToList()

@@ -18,6 +18,9 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
 {
     public const string TasksFileName = "remote-tasks.json";
 
+    /// <summary>Pages of tasks or outputs read per run (of 500 each): a remote that pages on forever is not followed further.</summary>
+    public const int MaxPages = 200;
+
     public async Task<CollectedRun> CollectAsync(RunWorkspace workspace, string remoteRunId, CancellationToken cancellationToken)
     {
         var log = await client.GetRunLogAsync(remoteRunId, cancellationToken);
@@ -42,7 +45,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
             var log = await client.GetRunLogAsync(remoteRunId, cancellationToken);
             await CollectTasksAsync(workspace, remoteRunId, log, new CopyBudget(0), notes: null, cancellationToken);
         }
-        catch (Exception ex) when (ex is RemoteWesException or IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
             logger.LogInformation("Could not read the tasks of run {RemoteRunId} at {Remote} yet: {Error}", remoteRunId, client.Describe(), ex.Message);
         }
@@ -67,6 +70,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
     {
         var tasks = new List<RemoteLog>();
         string? token = null;
+        var pages = 0;
         // WES 1.1 pages the tasks; a 1.0 server has no such endpoint and keeps them in the run log.
         do
         {
@@ -77,7 +81,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
             }
 
             tasks.AddRange(page.Items);
-            token = page.NextPageToken;
+            token = NextToken(page, token, ref pages);
         }
         while (token is not null && tasks.Count < 100_000);
 
@@ -108,6 +112,10 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         await SafeFiles.WriteTextAsync(Path.Combine(workspace.Root, TasksFileName), JsonSerializer.Serialize(stored), cancellationToken);
     }
 
+    /// <summary>The next page's token; null (stop) after MaxPages, on an empty page, or when the remote repeats a token.</summary>
+    private static string? NextToken<T>(RemotePage<T> page, string? previous, ref int pages) =>
+        ++pages < MaxPages && page.Items.Count > 0 && page.NextPageToken != previous ? page.NextPageToken : null;
+
     /// <summary>
     /// Copies the files the remote lists into our outputs folder, then points each output "location" (a file URL or
     /// a link at the remote) that names one of them at its copy, which our outputs endpoints serve.
@@ -116,6 +124,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
     {
         var copied = new List<string>();
         string? token = null;
+        var pages = 0;
         do
         {
             if (await client.ListOutputsAsync(remoteRunId, token, cancellationToken) is not { } page)
@@ -143,7 +152,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
                 }
             }
 
-            token = page.NextPageToken;
+            token = NextToken(page, token, ref pages);
         }
         while (token is not null);
 

@@ -19,8 +19,12 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
     /// <summary>From this many followed runs on, one listing replaces most status calls.</summary>
     private const int ListingThreshold = 8;
     private const int ListingPages = 3;
+
+    /// <summary>A remote being redeployed may answer 404 for a moment: only this many in a row mean the run is gone.</summary>
+    private const int NotFoundPolls = 3;
     private readonly ConcurrentDictionary<string, Watch> _watched = new(StringComparer.Ordinal);
     private readonly Lock _loopLock = new();
+    private readonly Lock _watchLock = new();
     private Task? _loop;
 
     private TimeSpan Poll => TimeSpan.FromSeconds(options.PollSeconds);
@@ -36,7 +40,13 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
     /// <param name="onRunning">Called once, when the remote first reports the run running (or past it).</param>
     public async Task<RemoteRunEnd> WaitForEndAsync(string remoteRunId, CancellationToken cancellationToken, Func<CancellationToken, Task>? onRunning = null)
     {
-        var watch = _watched.AddOrUpdate(remoteRunId, _ => new Watch(clock.GetUtcNow()), (_, w) => w.Join());
+        Watch watch;
+        // Joining and leaving under one lock: a follower joining as the last one leaves must not lose its watch.
+        lock (_watchLock)
+        {
+            watch = _watched.TryGetValue(remoteRunId, out var joined) ? joined.Join() : _watched[remoteRunId] = new Watch(clock.GetUtcNow());
+        }
+
         EnsureLoop();
         try
         {
@@ -49,9 +59,12 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
         }
         finally
         {
-            if (watch.Leave() && !watch.Ended.Task.IsCompleted)
+            lock (_watchLock)
             {
-                _watched.TryRemove(new KeyValuePair<string, Watch>(remoteRunId, watch));
+                if (watch.Leave() && !watch.Ended.Task.IsCompleted)
+                {
+                    _watched.TryRemove(new KeyValuePair<string, Watch>(remoteRunId, watch));
+                }
             }
         }
     }
@@ -117,7 +130,8 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
                 // A run the listing showed needs no call of its own.
                 var state = listed is not null && listed.TryGetValue(remoteRunId, out var known) ? known : await client.GetStatusAsync(remoteRunId, ct);
                 watch.HeardAt = clock.GetUtcNow();
-                if (state is RunState.Running or RunState.Canceling || state.IsTerminal())
+                watch.NotFound = 0;
+                if (state is RunState.Running or RunState.Paused or RunState.Canceling || state.IsTerminal())
                 {
                     watch.Started.TrySetResult();
                 }
@@ -127,12 +141,13 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
                     End(remoteRunId, watch, new RemoteRunEnd(state, null));
                 }
             }
-            catch (RemoteWesException ex) when (ex.StatusCode == 404)
+            catch (RemoteWesException ex) when (ex.StatusCode == 404 && (++watch.NotFound >= NotFoundPolls || clock.GetUtcNow() - watch.HeardAt >= Timeout))
             {
                 End(remoteRunId, watch, new RemoteRunEnd(null, $"{ex.Message} (the remote no longer knows run {remoteRunId})"));
             }
-            catch (Exception ex) when (ex is RemoteWesException or JsonException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
+                // Whatever went wrong with this run's answer, its timeout still ends it.
                 Interlocked.Increment(ref failed);
                 var silent = clock.GetUtcNow() - watch.HeardAt;
                 if (silent >= Timeout)
@@ -163,13 +178,15 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
             for (var page = 0; page < ListingPages; page++)
             {
                 var answer = await client.ListRunsAsync(Math.Min(500, watched * 2), token, CancellationToken.None);
-                foreach (var (runId, state) in answer.Items)
+                // An entry without a state the listing names says nothing: its run gets a status call of its own.
+                foreach (var (runId, state) in answer.Items.Where(r => r.State != RunState.Unknown))
                 {
                     states.TryAdd(runId, state);
                 }
 
+                var previous = token;
                 token = answer.NextPageToken;
-                if (token is null || _watched.Keys.All(states.ContainsKey))
+                if (token is null || token == previous || answer.Items.Count == 0 || _watched.Keys.All(states.ContainsKey))
                 {
                     break;
                 }
@@ -177,7 +194,7 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
 
             return states;
         }
-        catch (Exception ex) when (ex is RemoteWesException or JsonException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             logger.LogWarning("Listing the runs at {Remote} failed; asking for each run's status: {Error}", client.Describe(), ex.Message);
             return null;
@@ -201,6 +218,9 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
 
         /// <summary>When the remote last answered about the run (or when following began).</summary>
         public DateTimeOffset HeardAt { get; set; } = since;
+
+        /// <summary>404s answered in a row; touched by the one poll loop only.</summary>
+        public int NotFound { get; set; }
 
         public Watch Join()
         {

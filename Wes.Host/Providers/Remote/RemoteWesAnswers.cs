@@ -26,7 +26,25 @@ public sealed record RemoteOutputFile(string Path, long? Size, string? Url);
 /// </summary>
 public static class RemoteWesAnswers
 {
-    public static string? RunId(string body) => Text(Parse(body)?["run_id"]) ?? Text(Parse(body)?["id"]);
+    public static string? RunId(string body) => Parse(body) is JsonObject root ? Text(root["run_id"]) ?? Text(root["id"]) : null;
+
+    /// <summary>
+    /// Which listed run (WES 1.1 lists each run's tags) carries the tag wes.forwarded_run_id = <paramref name="runId"/>,
+    /// and the next page's token.
+    /// </summary>
+    public static (string? RemoteRunId, string? NextPageToken) Forwarded(string body, string runId)
+    {
+        var root = Parse(body) as JsonObject;
+        var found = ((root?["runs"] ?? root?["workflows"]) as JsonArray)?.OfType<JsonObject>()
+            .Where(r => r["tags"] is JsonObject tags && Text(tags["wes.forwarded_run_id"]) == runId)
+            .Select(r => Text(r["run_id"]) ?? Text(r["id"]))
+            .FirstOrDefault(id => !string.IsNullOrEmpty(id));
+        return (found, NonEmpty(Text(root?["next_page_token"])));
+    }
+
+    /// <summary>The start of a body, on one line, for a message.</summary>
+    public static string Start(string body) =>
+        string.IsNullOrWhiteSpace(body) ? "an empty body" : $"'{OneLine(body.Length > 200 ? body[..200] + "…" : body)}'";
 
     /// <summary>A state by its WES name, in any case; "CANCELLED" is read as CANCELED; anything else as UNKNOWN.</summary>
     public static RunState State(JsonNode? node)
@@ -35,7 +53,7 @@ public static class RemoteWesAnswers
         return name == "CANCELLED" ? RunState.Canceled : name is null ? RunState.Unknown : RunStateNames.ParseWes(name);
     }
 
-    public static RunState Status(string body) => State(Parse(body)?["state"]);
+    public static RunState Status(string body) => State((Parse(body) as JsonObject ?? throw new JsonException("the status is not a JSON object"))["state"]);
 
     public static RemoteRunLog RunLog(string body)
     {
@@ -135,7 +153,44 @@ public static class RemoteWesAnswers
         _ => [],
     };
 
-    private static JsonNode? Parse(string body) => JsonNode.Parse(body);
+    /// <summary>
+    /// Parses the body and reads every property once, so that whatever a remote sends (duplicate keys, which JsonObject
+    /// throws ArgumentException for on first use) fails here, as a <see cref="JsonException"/>.
+    /// </summary>
+    private static JsonNode? Parse(string body)
+    {
+        try
+        {
+            var node = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            Touch(node);
+            return node;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw new JsonException($"the answer is not JSON this server can read: {ex.Message}", ex);
+        }
+    }
+
+    private static void Touch(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (_, value) in obj)
+                {
+                    Touch(value);
+                }
+
+                break;
+            case JsonArray list:
+                foreach (var item in list)
+                {
+                    Touch(item);
+                }
+
+                break;
+        }
+    }
 
     /// <summary>A string, or a number or boolean as its text; null for null, objects and arrays.</summary>
     private static string? Text(JsonNode? node) => node is JsonValue value

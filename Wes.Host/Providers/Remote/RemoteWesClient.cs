@@ -10,6 +10,9 @@ public sealed class RemoteWesException(string message, int? statusCode = null, E
 {
     public int? StatusCode { get; } = statusCode;
 
+    /// <summary>The remote took the request (a 2xx) but its answer could not be used: repeating it would do it twice.</summary>
+    public bool Accepted { get; init; }
+
     /// <summary>A 4xx other than 408 and 429: asking again will get the same answer.</summary>
     public bool IsRefusal => StatusCode is >= 400 and < 500 and not 408 and not 429;
 }
@@ -22,20 +25,70 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
 {
     public const string HttpClientPrefix = "wes-remote:";
 
+    /// <summary>Largest answer read: a listing page of 500 runs or tasks is far smaller.</summary>
+    public const int MaxAnswerBytes = 16 * 1024 * 1024;
+
+    private const int MaxErrorBytes = 64 * 1024;
+
     /// <summary>With a trailing slash, so relative references ("runs/x") resolve below the base path.</summary>
     public Uri BaseUrl { get; } = new(options.Url!.TrimEnd('/') + "/");
 
     public string Name => name;
 
+    /// <summary>
+    /// Posts a run. Any 2xx means the remote took it: an answer without a usable run id is then a failure with
+    /// <see cref="RemoteWesException.Accepted"/> set, never one to post again after.
+    /// </summary>
     public async Task<string> SubmitAsync(HttpContent form, string idempotencyKey, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseUrl, "runs")) { Content = form };
         // This server answers a repeated key with the first run; a remote that ignores the header does no harm.
         request.Headers.Add("Idempotency-Key", idempotencyKey);
-        var body = await SendAsync(request, cancellationToken);
-        return RemoteWesAnswers.RunId(body) is { Length: > 0 } runId
-            ? runId
-            : throw new RemoteWesException($"{Describe()} accepted POST {request.RequestUri} but answered no run_id: {RemoteWesAnswers.ErrorMessage(body)}");
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        call.CancelAfter(options.UploadTimeout);
+        using var response = await SendRawAsync(request, call.Token, cancellationToken);
+        await ThrowUnlessSuccessAsync(request, response, call.Token, cancellationToken);
+        string body = "";
+        try
+        {
+            body = await ReadAsync(response, MaxAnswerBytes, call.Token);
+            if (RemoteWesAnswers.RunId(body) is { Length: > 0 } runId)
+            {
+                return runId;
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new RemoteWesException($"{Describe()} accepted POST {request.RequestUri} ({(int)response.StatusCode}) but its answer could not be read ({ex.Message}): {RemoteWesAnswers.Start(body)}",
+                (int)response.StatusCode, ex) { Accepted = true };
+        }
+
+        throw new RemoteWesException(
+            $"{Describe()} accepted POST {request.RequestUri} ({(int)response.StatusCode}) but answered no run_id: {RemoteWesAnswers.Start(body)}",
+            (int)response.StatusCode) { Accepted = true };
+    }
+
+    /// <summary>
+    /// The remote run an earlier post of this run became, found by the wes.forwarded_run_id tag in the remote's
+    /// newest runs; null when none carries it (or the listing shows no tags).
+    /// </summary>
+    public async Task<string?> FindForwardedAsync(string runId, CancellationToken cancellationToken)
+    {
+        string? token = null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var page = 0; page < 3; page++)
+        {
+            var body = await GetAsync("runs?page_size=100" + Token(token), cancellationToken);
+            var (found, next) = RemoteWesAnswers.Forwarded(body, runId);
+            if (found is not null || next is null || !seen.Add(next))
+            {
+                return found;
+            }
+
+            token = next;
+        }
+
+        return null;
     }
 
     public async Task<RunState> GetStatusAsync(string runId, CancellationToken cancellationToken) =>
@@ -68,22 +121,39 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
     public async Task<(long Bytes, bool Cut)> DownloadAsync(Uri url, string target, long maxBytes, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        await ThrowUnlessSuccessAsync(request, response, cancellationToken);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        idle.CancelAfter(options.CallTimeout);
+        using var response = await SendRawAsync(request, idle.Token, cancellationToken);
+        await ThrowUnlessSuccessAsync(request, response, idle.Token, cancellationToken);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        await using var source = await response.Content.ReadAsStreamAsync(cancellationToken);
-        // A link an earlier copy left is replaced, never written through.
-        await using var file = Execution.SafeFiles.CreateNew(target);
-        var buffer = new byte[81920];
-        long total = 0;
-        int read;
-        while (total < maxBytes && (read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, maxBytes - total)), cancellationToken)) > 0)
+        try
         {
-            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            total += read;
-        }
+            await using var source = await response.Content.ReadAsStreamAsync(idle.Token);
+            // A link an earlier copy left is replaced, never written through.
+            await using var file = Execution.SafeFiles.CreateNew(target);
+            var buffer = new byte[81920];
+            long total = 0;
+            while (total < maxBytes)
+            {
+                // A large file may take long; a stream that sends nothing for a whole call's time is stalled.
+                idle.CancelAfter(options.CallTimeout);
+                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, maxBytes - total)), idle.Token);
+                if (read == 0)
+                {
+                    return (total, false);
+                }
 
-        return (total, total >= maxBytes && await source.ReadAsync(buffer.AsMemory(0, 1), cancellationToken) > 0);
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                total += read;
+            }
+
+            idle.CancelAfter(options.CallTimeout);
+            return (total, await source.ReadAsync(buffer.AsMemory(0, 1), idle.Token) > 0);
+        }
+        catch (Exception ex) when (Unreachable(ex, cancellationToken))
+        {
+            throw new RemoteWesException($"{Describe()} stopped sending {url}: {ex.Message}", null, ex);
+        }
     }
 
     public string Describe() => $"remote WES server '{name}'";
@@ -94,14 +164,26 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         return await SendAsync(request, cancellationToken);
     }
 
+    /// <summary>One call, bounded as a whole (its tries, the answer's headers and its whole body) by CallTimeout.</summary>
     private async Task<string> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        using var response = await SendRawAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-        await ThrowUnlessSuccessAsync(request, response, cancellationToken);
-        return await response.Content.ReadAsStringAsync(cancellationToken);
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        call.CancelAfter(options.CallTimeout);
+        using var response = await SendRawAsync(request, call.Token, cancellationToken);
+        await ThrowUnlessSuccessAsync(request, response, call.Token, cancellationToken);
+        try
+        {
+            return await ReadAsync(response, MaxAnswerBytes, call.Token);
+        }
+        catch (Exception ex) when (Unreachable(ex, cancellationToken) || ex is InvalidDataException)
+        {
+            throw new RemoteWesException($"{Describe()} did not finish its answer to {request.Method} {request.RequestUri}: {ex.Message}", null, ex);
+        }
     }
 
-    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    /// <param name="call">This call's own token, which its timeout cancels.</param>
+    /// <param name="caller">The caller's token: only its cancel is let through as a cancel.</param>
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken call, CancellationToken caller)
     {
         // The token is for the remote only, never for a log or output link that names another host.
         if (!string.IsNullOrEmpty(options.Token) &&
@@ -112,26 +194,64 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
 
         try
         {
-            return await http.SendAsync(request, completion, cancellationToken);
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, call);
         }
-        catch (Exception ex) when (ex is HttpRequestException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (Unreachable(ex, caller))
         {
             throw new RemoteWesException($"{Describe()} could not be reached ({request.Method} {request.RequestUri}): {ex.Message}", null, ex);
         }
     }
 
-    private async Task ThrowUnlessSuccessAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
+    private static bool Unreachable(Exception ex, CancellationToken caller) =>
+        ex is HttpRequestException or IOException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException
+        || (ex is OperationCanceledException && !caller.IsCancellationRequested);
+
+    private async Task ThrowUnlessSuccessAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken call, CancellationToken caller)
     {
         if (response.IsSuccessStatusCode)
         {
             return;
         }
 
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        string body;
+        try
+        {
+            body = await ReadAsync(response, MaxErrorBytes, call);
+        }
+        catch (Exception ex) when (Unreachable(ex, caller) || ex is InvalidDataException)
+        {
+            body = "";
+        }
+
         throw new RemoteWesException(
             $"{Describe()} answered {(int)response.StatusCode} to {request.Method} {request.RequestUri}: {RemoteWesAnswers.ErrorMessage(body)}",
             (int)response.StatusCode);
+    }
+
+    /// <summary>The answer as text, at most <paramref name="maxBytes"/> (an error's start is enough; a longer answer is not one this server reads).</summary>
+    private static async Task<string> ReadAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                if (maxBytes == MaxErrorBytes)
+                {
+                    buffer.Write(chunk, 0, (int)(maxBytes - buffer.Length));
+                    break;
+                }
+
+                throw new InvalidDataException($"the answer is longer than {maxBytes / (1024 * 1024)} MB");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     private static async Task<T?> OptionalAsync<T>(Func<Task<T>> call) where T : class

@@ -19,6 +19,8 @@ public static class RemoteWesExtensions
         {
             var clientName = RemoteWesClient.HttpClientPrefix + name;
             builder.Services.AddHttpClient(clientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+                // A copied log or output never follows a redirect off the remote's host (nor anywhere else).
+                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
                 .AddStandardResilienceHandler()
                 .Configure((resilience, provider) => Configure(resilience, Settings(provider, name)));
             builder.Services.AddSingleton<IExecutionProvider>(provider =>
@@ -46,9 +48,12 @@ public static class RemoteWesExtensions
     /// </summary>
     private static void Configure(HttpStandardResilienceOptions resilience, RemoteWesOptions remote)
     {
-        var attempt = TimeSpan.FromSeconds(Math.Clamp(remote.TimeoutSeconds / 4, 1, 30));
+        var attempt = remote.AttemptTimeout;
         resilience.AttemptTimeout.Timeout = attempt;
-        resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(Math.Max(attempt.TotalSeconds * 2, Math.Min(remote.TimeoutSeconds, 120)));
+        resilience.TotalRequestTimeout.Timeout = remote.CallTimeout;
+        // A post carries the run's attachments: it has the upload's time, not a status call's.
+        resilience.AttemptTimeout.TimeoutGenerator = args => ValueTask.FromResult(IsPost(args.Context) ? remote.UploadTimeout : attempt);
+        resilience.TotalRequestTimeout.TimeoutGenerator = args => ValueTask.FromResult(IsPost(args.Context) ? remote.UploadTimeout : remote.CallTimeout);
         resilience.Retry.MaxRetryAttempts = 3;
         resilience.Retry.UseJitter = true;
         resilience.Retry.BackoffType = Polly.DelayBackoffType.Exponential;
@@ -58,4 +63,9 @@ public static class RemoteWesExtensions
         resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(30, attempt.TotalSeconds * 2 + 1));
         resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(Math.Clamp(remote.PollSeconds, 0.5, 30));
     }
+
+#pragma warning disable EXTEXP0001 // The request's method is the only way to give posts their own timeout inside the pipeline.
+    private static bool IsPost(Polly.ResilienceContext context) =>
+        Polly.HttpResilienceContextExtensions.GetRequestMessage(context) is { Method: var method, RequestUri: var uri } && method == HttpMethod.Post && uri?.AbsolutePath.EndsWith("/runs", StringComparison.Ordinal) == true;
+#pragma warning restore EXTEXP0001
 }

@@ -32,6 +32,15 @@ public sealed class RemoteWesOptions
 
     /// <summary>Bytes of logs and output files copied back from the remote per run; what is beyond stays at the remote.</summary>
     public long MaxCopyBytes { get; set; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>One try of a call: long enough for a slow answer, short enough to try again within the timeout.</summary>
+    public TimeSpan AttemptTimeout => TimeSpan.FromSeconds(Math.Clamp(TimeoutSeconds / 4, 1, 30));
+
+    /// <summary>A whole call, its tries and the reading of its answer included.</summary>
+    public TimeSpan CallTimeout => TimeSpan.FromSeconds(Math.Max(AttemptTimeout.TotalSeconds * 2, Math.Min(TimeoutSeconds, 120)));
+
+    /// <summary>Posting a run sends its attachments, which may be large: it gets far longer than a status call.</summary>
+    public TimeSpan UploadTimeout => TimeSpan.FromSeconds(Math.Max(TimeoutSeconds, 1800));
 }
 
 /// <summary>The start-up checks of Wes:Remotes, each failure named by its setting.</summary>
@@ -55,8 +64,10 @@ public static partial class RemoteSettingsRules
                 problems.Add(setting, $"must not take the name of the built-in provider {name}");
             }
 
-            problems.Check(Uri.TryCreate(remote.Url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.UserInfo),
-                $"{setting}:Url", "must be the remote's absolute http(s) WES base URL without credentials (e.g. http://host:8000/ga4gh/wes/v1)", remote.Url);
+            // Calls are made by appending paths to the URL: a query or fragment would end up in the middle of them.
+            problems.Check(Uri.TryCreate(remote.Url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && string.IsNullOrEmpty(uri.UserInfo)
+                    && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment) && !remote.Url!.Contains('?') && !remote.Url.Contains('#'),
+                $"{setting}:Url", "must be the remote's absolute http(s) WES base URL without credentials, query or fragment (e.g. http://host:8000/ga4gh/wes/v1)", remote.Url);
             if (remote.Token is { } token && token.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
             {
                 problems.Add($"{setting}:Token", "must not contain spaces or control characters");

@@ -11,7 +11,7 @@ namespace Wes.Providers.Remote;
 /// ("wes-remote:&lt;name&gt;:&lt;run id&gt;"); one poller per remote watches all of its runs; when a run ends, its logs,
 /// tasks and output files are copied home.
 /// </summary>
-public sealed class RemoteWesProvider(
+public sealed partial class RemoteWesProvider(
     string name, RemoteWesOptions options, RemoteWesClient client, IReadOnlyList<RemoteEngine> engines, TimeProvider clock, ILogger logger)
     : IDetachedProvider
 {
@@ -79,9 +79,9 @@ public sealed class RemoteWesProvider(
     private PreparedWork Prepared() => new(["POST", new Uri(client.BaseUrl, "runs").AbsoluteUri]);
 
     /// <summary>
-    /// Posts the run (nothing can interrupt this step, so it is short): a remote that stopped answering since the
-    /// preparation gets two more tries, a refusal (4xx) is final. The key makes a repeated post of the same attempt
-    /// one run at a remote that honours it.
+    /// Posts the run (nothing can interrupt this step). Once the remote has taken a post (any 2xx) it is never posted
+    /// again; a post nothing took (unreachable, 5xx, 429) gets two more tries, each after looking for a run an earlier
+    /// try made at the remote unseen (by its wes.forwarded_run_id tag). A refusal (4xx) is final.
     /// </summary>
     public async Task<string> StartAsync(ExecutionRequest request, PreparedWork work, CancellationToken cancellationToken)
     {
@@ -89,16 +89,28 @@ public sealed class RemoteWesProvider(
         {
             try
             {
-                using var form = RemoteSubmission.Form(request, LocalTags, !string.IsNullOrWhiteSpace(options.Engines));
-                var remoteRunId = await client.SubmitAsync(form, $"{request.Run.RunId}.{request.Run.Attempt}", cancellationToken);
+                var remoteRunId = attempt > 1 ? await EarlierPostAsync(request, cancellationToken) : null;
+                if (remoteRunId is null)
+                {
+                    using var form = RemoteSubmission.Form(request, LocalTags, !string.IsNullOrWhiteSpace(options.Engines));
+                    remoteRunId = await client.SubmitAsync(form, $"{request.Run.RunId}.{request.Run.Attempt}", cancellationToken);
+                }
+
                 var handle = HandlePrefix + name + ":" + remoteRunId;
                 return handle.Length <= 400 && remoteRunId.All(c => c is > ' ' and <= '~')
                     ? handle
-                    : throw new PreparationException($"{client.Describe()} answered a run id this server cannot store: '{Printable(remoteRunId)}'.");
+                    : throw new PreparationException($"{client.Describe()} answered a run id this server cannot store: '{Printable(remoteRunId)}'.")
+                    {
+                        Retryable = false,
+                    };
+            }
+            catch (RemoteWesException ex) when (ex.Accepted)
+            {
+                throw new PreparationException($"{client.Describe()} took the run but {ex.Message}", ex) { Retryable = false };
             }
             catch (RemoteWesException ex) when (ex.IsRefusal)
             {
-                throw new PreparationException($"{client.Describe()} refused the run: {ex.Message}", ex);
+                throw new PreparationException($"{client.Describe()} refused the run: {ex.Message}", ex) { Retryable = false };
             }
             catch (RemoteWesException ex) when (attempt < 3)
             {
@@ -107,6 +119,14 @@ public sealed class RemoteWesProvider(
             catch (RemoteWesException ex)
             {
                 throw new PreparationException($"{client.Describe()} at {client.BaseUrl} did not take the run: {ex.Message}", ex);
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                // The listing that looks for an earlier post could not be read: posting blind could run it twice.
+                throw new PreparationException($"{client.Describe()} did not take the run, and its run listing could not be read: {ex.Message}", ex)
+                {
+                    Retryable = false,
+                };
             }
             catch (IOException ex)
             {
@@ -117,6 +137,20 @@ public sealed class RemoteWesProvider(
         }
     }
 
+    /// <summary>The remote run an earlier try made; null when none shows, or when the remote does not let its runs be listed.</summary>
+    private async Task<string?> EarlierPostAsync(ExecutionRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.FindForwardedAsync(request.Run.RunId, cancellationToken);
+        }
+        catch (RemoteWesException ex) when (ex.IsRefusal)
+        {
+            logger.LogWarning("Run {RunId}: {Remote} does not list its runs ({Error}); posting again with the same key", request.Run.RunId, client.Describe(), ex.Message);
+            return null;
+        }
+    }
+
     public Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken stop) =>
         FollowAsync(request, handle, stop, CancellationToken.None);
 
@@ -124,7 +158,10 @@ public sealed class RemoteWesProvider(
     {
         if (RemoteRunId(handle) is not { } remoteRunId)
         {
-            return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"The run's handle '{handle}' does not name a run at {client.Describe()}.");
+            return new ExecutionResult(ExecutionOutcome.SystemError, Message: $"The run's handle '{handle}' does not name a run at {client.Describe()}.")
+            {
+                Retryable = false,
+            };
         }
 
         RemoteRunEnd end;
@@ -140,9 +177,11 @@ public sealed class RemoteWesProvider(
             }
         }
 
+        // A run the remote forgot or stopped reporting may still be running (or have finished) there: another
+        // attempt would post it a second time.
         if (end.Problem is not null)
         {
-            return new ExecutionResult(ExecutionOutcome.SystemError, Message: end.Problem);
+            return new ExecutionResult(ExecutionOutcome.SystemError, Message: end.Problem) { Retryable = false };
         }
 
         var collected = await CollectAsync(request, remoteRunId, leave);
@@ -155,8 +194,9 @@ public sealed class RemoteWesProvider(
             RunState.Complete => new ExecutionResult(ExecutionOutcome.Succeeded, exitCode ?? 0, collected?.Outputs ?? [], Join(notes)),
             RunState.ExecutorError => new ExecutionResult(ExecutionOutcome.Failed, exitCode ?? 1, collected?.Outputs,
                 Join([$"{where}; see the run's stderr log.", .. notes])),
+            // Someone canceled it at the remote: running it again would overrule them.
             _ => new ExecutionResult(ExecutionOutcome.SystemError, exitCode,
-                Message: Join([where + LastLine(collected) + ".", .. notes])),
+                Message: Join([where + LastLine(collected) + ".", .. notes])) { Retryable = state != RunState.Canceled },
         };
     }
 
@@ -166,7 +206,7 @@ public sealed class RemoteWesProvider(
         // The run shows INITIALIZING here while it waits in the remote's queue, RUNNING once it runs there.
         var ending = _poller.WaitForEndAsync(remoteRunId, cancellationToken, request.MarkRunningAsync);
         var refresh = TimeSpan.FromSeconds(Math.Max(options.PollSeconds * 5, 5));
-        while (!ending.IsCompleted)
+        while (!ending.IsCompleted && !cancellationToken.IsCancellationRequested)
         {
             await Task.WhenAny(ending, Task.Delay(refresh, clock, cancellationToken));
             if (!ending.IsCompleted && !cancellationToken.IsCancellationRequested)
@@ -187,46 +227,15 @@ public sealed class RemoteWesProvider(
         return handle.StartsWith(prefix, StringComparison.Ordinal) && handle.Length > prefix.Length ? handle[prefix.Length..] : null;
     }
 
-    /// <summary>Asks the remote to cancel until it takes the request (or TimeoutSeconds pass), then waits for the run to end there.</summary>
-    private async Task<ExecutionResult> CancelAsync(ExecutionRequest request, string remoteRunId, CancellationToken leave)
-    {
-        var deadline = clock.GetUtcNow().AddSeconds(options.TimeoutSeconds);
-        var delay = TimeSpan.FromSeconds(Math.Min(options.PollSeconds, 1));
-        while (true)
-        {
-            try
-            {
-                await client.CancelAsync(remoteRunId, leave);
-                break;
-            }
-            catch (RemoteWesException ex) when (ex.IsRefusal || clock.GetUtcNow() + delay >= deadline)
-            {
-                // Already ended there (a 4xx), or unreachable: the run here is canceled either way.
-                logger.LogWarning("Run {RunId}: {Remote} did not take the cancel of run {RemoteRunId}: {Error}", request.Run.RunId, client.Describe(), remoteRunId, ex.Message);
-                return new ExecutionResult(ExecutionOutcome.Stopped, Message: $"The cancel could not be passed on to {client.Describe()}: {ex.Message}");
-            }
-            catch (RemoteWesException ex)
-            {
-                logger.LogWarning("Run {RunId}: cancelling at {Remote} failed, trying again: {Error}", request.Run.RunId, client.Describe(), ex.Message);
-            }
-
-            await Task.Delay(delay, clock, leave);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-        }
-
-        var end = await _poller.WaitForEndAsync(remoteRunId, leave);
-        await CollectAsync(request, remoteRunId, leave);
-        return new ExecutionResult(ExecutionOutcome.Stopped, Message: end.Problem ?? $"{client.Describe()} ended run {remoteRunId} {end.State?.ToWes()} after the cancel.");
-    }
-
     private async Task<CollectedRun?> CollectAsync(ExecutionRequest request, string remoteRunId, CancellationToken leave)
     {
         try
         {
             return await _collector.CollectAsync(request.Workspace, remoteRunId, leave);
         }
-        catch (Exception ex) when (ex is RemoteWesException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
+            // Whatever fails here becomes a note: the run has ended at the remote and is recorded as it ended.
             logger.LogWarning("Run {RunId}: could not bring its logs and outputs back from {Remote}: {Error}", request.Run.RunId, client.Describe(), ex.Message);
             return null;
         }

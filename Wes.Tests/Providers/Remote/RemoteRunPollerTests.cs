@@ -29,6 +29,9 @@ public sealed class RemoteRunPollerTests
 
         Assert.Equal([RunState.Complete, RunState.ExecutorError], ends.Select(e => e.State));
         Assert.Equal(0, poller.Watched);
+        // Each run was asked about once: one loop, not one per follower.
+        Assert.Equal(1, remote.Count("GET", "/ga4gh/wes/v1/runs/a/status"));
+        Assert.Equal(1, remote.Count("GET", "/ga4gh/wes/v1/runs/b/status"));
     }
 
     [Fact]
@@ -94,5 +97,14 @@ public sealed class RemoteRunPollerTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
         Assert.Equal(0, poller.Watched);
+        // A run still followed shows the loop goes on; the one left behind gets at most the round already under way.
+        var askedAtLeave = remote.Count("GET", "/ga4gh/wes/v1/runs/long/status");
+        remote.Answer("GET", "/ga4gh/wes/v1/runs/other/status", """{"run_id": "other", "state": "RUNNING"}""");
+        using var stopOther = new CancellationTokenSource();
+        var other = poller.WaitForEndAsync("other", stopOther.Token);
+        await Support.ProcessTable.WaitUntilAsync(() => remote.Count("GET", "/ga4gh/wes/v1/runs/other/status") >= 3, Patience, "the other run is polled");
+        Assert.True(remote.Count("GET", "/ga4gh/wes/v1/runs/long/status") <= askedAtLeave + 1);
+        await stopOther.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => other);
     }
 }

@@ -60,6 +60,17 @@ public sealed class RemoteSettingsTests
         Assert.DoesNotContain(failures, f => f.Contains("two words", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("http://remote:8080/ga4gh/wes/v1?tenant=a")]
+    [InlineData("http://remote:8080/ga4gh/wes/v1#top")]
+    public void A_remote_url_with_a_query_or_fragment_is_refused(string url) =>
+        Assert.Contains(Validate("toil", new RemoteWesOptions { Url = url }), f => f.StartsWith("Wes:Remotes:toil:Url ", StringComparison.Ordinal));
+
+    [Fact]
+    public void A_workflow_types_entry_without_a_type_is_refused() =>
+        Assert.Contains(Validate("toil", new RemoteWesOptions { Url = "http://remote:8080/ga4gh/wes/v1", WorkflowTypes = "CWL,:1.0" }),
+            f => f.Contains("names no workflow type", StringComparison.Ordinal));
+
     [Fact]
     public void A_default_provider_naming_no_remote_lists_the_remotes_there_are()
     {

@@ -26,6 +26,9 @@ public sealed class RemoteWesEndToEndTests
         Assert.Equal("COMPLETE", await front.WaitForTerminalAsync(runId, Timeout));
         var remoteRunId = await RemotePair.RemoteRunIdAsync(front, runId);
         Assert.Equal("COMPLETE", await remote.StateAsync(remoteRunId));
+        // Which task logs the remote serves (cwltool keeps none per task): each of them must be copied to the front.
+        var remoteLogs = (await remote.GetJsonAsync($"/runs/{remoteRunId}/tasks"))["task_logs"]!.AsArray()
+            .Select(t => (Stdout: t!["stdout"] is not null, Stderr: t["stderr"] is not null)).ToList();
         var log = await front.GetJsonAsync($"/runs/{runId}");
         Assert.Equal(0, log["run_log"]!["exit_code"]!.GetValue<int>());
 
@@ -44,11 +47,12 @@ public sealed class RemoteWesEndToEndTests
         var tasks = (await front.GetJsonAsync($"/runs/{runId}/tasks"))["task_logs"]!.AsArray();
         Assert.Equal(["shout", "count"], tasks.Select(t => t!["id"]!.GetValue<string>()));
         Assert.All(tasks, t => Assert.Equal(0, t!["exit_code"]!.GetValue<int>()));
-        var taskStderr = tasks[0]!["stderr"]?.GetValue<string>();
-        if (taskStderr is not null)
+        // The task logs the remote had were copied home too: the front serves them itself, the remote being gone.
+        Assert.Equal(remoteLogs, tasks.Select(t => (Stdout: t!["stdout"] is not null, Stderr: t["stderr"] is not null)).ToList());
+        foreach (var link in tasks.SelectMany(t => new[] { t!["stdout"], t["stderr"] }).OfType<System.Text.Json.Nodes.JsonNode>().Select(l => l.GetValue<string>()))
         {
-            Assert.StartsWith(pair.FrontUrl, taskStderr, StringComparison.Ordinal);
-            Assert.Equal(HttpStatusCode.OK, (await front.Http.GetAsync(taskStderr)).StatusCode);
+            Assert.StartsWith(pair.FrontUrl, link, StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.OK, (await front.Http.GetAsync(link)).StatusCode);
         }
     }
 
