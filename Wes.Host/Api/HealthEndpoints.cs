@@ -36,17 +36,10 @@ public static class HealthEndpoints
         // The Slurm controller is checked only where Slurm is on; elsewhere the check would have nothing to say.
         services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<WesOptions>>((health, options) =>
         {
-            try
+            if (options.ValueOrNull() is { } settings && Providers.Slurm.SlurmOptions.IsOn(settings))
             {
-                if (Providers.Slurm.SlurmOptions.IsOn(options.Value))
-                {
-                    health.Registrations.Add(new HealthCheckRegistration("slurm",
-                        provider => ActivatorUtilities.CreateInstance<Providers.Slurm.SlurmHealthCheck>(provider), null, [ReadyTag], CheckTimeout));
-                }
-            }
-            catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
-            {
-                // Bad settings are reported, each by name, when the host starts; this runs before that.
+                health.Registrations.Add(new HealthCheckRegistration("slurm",
+                    provider => ActivatorUtilities.CreateInstance<Providers.Slurm.SlurmHealthCheck>(provider), null, [ReadyTag], CheckTimeout));
             }
         });
         return services;

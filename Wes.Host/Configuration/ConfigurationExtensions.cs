@@ -5,6 +5,22 @@ namespace Wes.Configuration;
 
 public static class ConfigurationExtensions
 {
+    /// <summary>
+    /// The settings, or null when they cannot be bound or are invalid. For options that configure the host itself:
+    /// those are built before the settings are checked, and bad ones are then reported by name when the host starts.
+    /// </summary>
+    public static WesOptions? ValueOrNull(this IOptions<WesOptions> options)
+    {
+        try
+        {
+            return options.Value;
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The documented environment variables and the settings they set.</summary>
     public static readonly IReadOnlyDictionary<string, string> EnvironmentAliases = new Dictionary<string, string>
     {

@@ -75,14 +75,9 @@ public static class ExecutionExtensions
         // The host must wait for the shutdown grace, plus the time engines get to exit after SIGTERM.
         services.AddOptions<HostOptions>().Configure<IServiceProvider>((host, provider) =>
         {
-            try
+            if (provider.GetRequiredService<IOptions<WesOptions>>().ValueOrNull() is { } wes)
             {
-                var wes = provider.GetRequiredService<IOptions<WesOptions>>().Value;
                 host.ShutdownTimeout = TimeSpan.FromSeconds(wes.ShutdownGraceSeconds + wes.KillGraceSeconds + 10);
-            }
-            catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
-            {
-                // Bad settings are reported, each by name, when the host starts; this runs before that.
             }
         });
         return services;

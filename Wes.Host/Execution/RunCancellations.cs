@@ -11,6 +11,9 @@ public sealed class RunStopSwitch
     private int _reason;
 
     public CancellationToken Token => _source.Token;
+
+    /// <summary>The run's work goes on elsewhere and holds no worker (see <see cref="Providers.IDetachedProvider"/>).</summary>
+    public bool Detached { get; set; }
     public StopReason Reason => (StopReason)Volatile.Read(ref _reason);
 
     /// <summary>The first reason wins: a user's cancel is not rewritten as a shutdown.</summary>
@@ -27,27 +30,12 @@ public sealed class RunStopSwitch
 public sealed class RunCancellations
 {
     private readonly ConcurrentDictionary<string, RunStopSwitch> _running = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _detached = new(StringComparer.Ordinal);
 
     public RunStopSwitch Register(string runId) => _running[runId] = new RunStopSwitch();
 
-    public void Unregister(string runId)
-    {
-        _running.TryRemove(runId, out _);
-        _detached.TryRemove(runId, out _);
-    }
-
-    /// <summary>Unregisters the run only while <paramref name="stopSwitch"/> is still its switch.</summary>
-    public void Unregister(string runId, RunStopSwitch stopSwitch)
-    {
-        if (_running.TryRemove(new KeyValuePair<string, RunStopSwitch>(runId, stopSwitch)))
-        {
-            _detached.TryRemove(runId, out _);
-        }
-    }
-
-    /// <summary>The run's work goes on elsewhere and holds no worker (see <see cref="Providers.IDetachedProvider"/>).</summary>
-    public void MarkDetached(string runId) => _detached[runId] = 0;
+    /// <summary>Unregisters the run only while <paramref name="stopSwitch"/> is still its switch: a run adopted again meanwhile keeps its new one.</summary>
+    public void Unregister(string runId, RunStopSwitch stopSwitch) =>
+        _running.TryRemove(new KeyValuePair<string, RunStopSwitch>(runId, stopSwitch));
 
     public void Stop(string runId, StopReason reason)
     {
@@ -68,5 +56,5 @@ public sealed class RunCancellations
     public int Count => _running.Count;
 
     /// <summary>How many of the runs are followed without a worker.</summary>
-    public int DetachedCount => _detached.Count;
+    public int DetachedCount => _running.Values.Count(s => s.Detached);
 }

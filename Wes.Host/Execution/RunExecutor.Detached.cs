@@ -67,7 +67,7 @@ public sealed partial class RunExecutor
         RunStopSwitch stopSwitch, IDisposable hold, CancellationToken stopping)
     {
         var following = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        cancellations.MarkDetached(run.RunId);
+        stopSwitch.Detached = true;
         _detached[run.RunId] = following.Task;
         _ = Task.Run(async () =>
         {
@@ -82,7 +82,6 @@ public sealed partial class RunExecutor
             }
             finally
             {
-                // The switch first (by value): a run adopted again meanwhile keeps its new registration.
                 cancellations.Unregister(run.RunId, stopSwitch);
                 hold.Dispose();
                 _detached.TryRemove(new KeyValuePair<string, Task>(run.RunId, following.Task));
@@ -110,14 +109,14 @@ public sealed partial class RunExecutor
         }
         catch (OperationCanceledException) when (leave.IsCancellationRequested)
         {
-            await LeaveAsync(run, provider, stopSwitch.Reason);
+            await LeaveAsync(run, provider, giveUpLease: stopSwitch.Reason != StopReason.LeaseLost);
             return;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The work may well be running still: record nothing, and let the run be adopted and followed again.
             logger.LogError(ex, "Run {RunId}: following its {Provider} work {Handle} failed; it is followed again", run.RunId, provider.Name, handle);
-            await LeaveAsync(run, provider, StopReason.Shutdown);
+            await LeaveAsync(run, provider, giveUpLease: true);
             return;
         }
 
@@ -155,15 +154,16 @@ public sealed partial class RunExecutor
         public RunState State { get; set; } = state;
     }
 
-    private async Task LeaveAsync(Run run, IDetachedProvider provider, StopReason reason)
+    /// <param name="giveUpLease">False when the lease is lost already: the run is someone else's now.</param>
+    private async Task LeaveAsync(Run run, IDetachedProvider provider, bool giveUpLease)
     {
-        if (reason == StopReason.LeaseLost)
+        if (!giveUpLease)
         {
             logger.LogWarning("Run {RunId}: lease lost; its {Provider} work is left to the executor that holds the run now", run.RunId, provider.Name);
             return;
         }
 
-        // Shutting down: the work goes on; without our lease the next executor's reconciler adopts it at once.
+        // The work goes on; without our lease the next executor's reconciler adopts it at once.
         try
         {
             await store.ReleaseLeaseAsync(run.RunId, identity.Id, CancellationToken.None);

@@ -57,7 +57,7 @@ public sealed partial class RunExecutor(
             if (!handedOff)
             {
                 hold.Dispose();
-                cancellations.Unregister(run.RunId);
+                cancellations.Unregister(run.RunId, stopSwitch);
             }
         }
 

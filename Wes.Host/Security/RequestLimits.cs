@@ -18,13 +18,9 @@ public static class RequestLimits
     {
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<WesOptions>>((kestrel, wes) =>
         {
-            try
+            if (wes.ValueOrNull() is { } settings)
             {
-                Configure(kestrel.Limits, wes.Value.Limits);
-            }
-            catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
-            {
-                // The server is built before the settings are checked; bad ones are reported by name when the host starts.
+                Configure(kestrel.Limits, settings.Limits);
             }
         });
         // POST /runs reads its multipart body itself (MultipartForm); these hold ASP.NET's form reader to the same limits.
