@@ -20,11 +20,12 @@ public sealed class WesOptionsValidator(IEnumerable<Execution.Engines.IWorkflowE
         void Check(bool ok, string setting, string rule, object? value) => problems.Check(ok, setting, rule, value);
 
         Check(!string.IsNullOrWhiteSpace(options.DataDir), "WES_DATA_DIR (Wes:DataDir)", "must not be empty", options.DataDir);
-        Check(Providers.Contains(options.DefaultProvider, StringComparer.OrdinalIgnoreCase) || options.Remotes.ContainsKey(options.DefaultProvider),
-            "DEFAULT_WES_PROVIDER (Wes:DefaultProvider)", $"must be one of {string.Join(", ", [.. Providers, .. options.Remotes.Keys])}", options.DefaultProvider);
-        foreach (var listed in options.ProviderList.Where(n => !Providers.Contains(n, StringComparer.OrdinalIgnoreCase) && !options.Remotes.ContainsKey(n)))
+        bool IsProvider(string name) => Providers.Contains(name, StringComparer.OrdinalIgnoreCase) || options.Remotes.ContainsKey(name);
+        var providerNames = string.Join(", ", [.. Providers, .. options.Remotes.Keys]);
+        Check(IsProvider(options.DefaultProvider), "DEFAULT_WES_PROVIDER (Wes:DefaultProvider)", $"must be one of {providerNames}", options.DefaultProvider);
+        foreach (var listed in options.ProviderList.Where(n => !IsProvider(n)))
         {
-            Check(false, "WES_PROVIDERS (Wes:Providers)", $"names '{listed}', which is none of {string.Join(", ", [.. Providers, .. options.Remotes.Keys])}", options.Providers);
+            Check(false, "WES_PROVIDERS (Wes:Providers)", $"names '{listed}', which is none of {providerNames}", options.Providers);
         }
 
         Check(options.PollIntervalSeconds is >= 0.05 and <= 3600,

@@ -82,6 +82,12 @@ public sealed class Reconciler(
         var note = $"Executor {identity.Id} follows this run's work ({run.ProviderHandle}) again; " +
             (run.LeaseOwner is null ? "its executor shut down." : $"executor {run.LeaseOwner} went away.");
         var adopted = await store.AdoptAsync(run, identity.Id, TimeSpan.FromSeconds(options.Value.LeaseSeconds), note, cancellationToken);
-        return adopted is not null && executor.TryResume(adopted, cancellationToken);
+        if (adopted is null)
+        {
+            return false;
+        }
+
+        executor.Resume(adopted, cancellationToken);
+        return true;
     }
 }

@@ -1,4 +1,3 @@
-using Wes.Execution.Engines;
 using Wes.Observability;
 using Wes.Persistence;
 using Wes.Providers;
@@ -15,19 +14,12 @@ public sealed partial class RunExecutor
 {
     /// <summary>
     /// Follows again a started run this executor has just adopted (see <see cref="Persistence.RunStore.AdoptAsync"/>);
-    /// false when its provider is not a detached one this server has, so the run must be settled another way.
+    /// the caller has found that it <see cref="CanResume"/>.
     /// </summary>
-    public bool TryResume(Run run, CancellationToken stopping)
+    public void Resume(Run run, CancellationToken stopping)
     {
-        if (!CanResume(run))
-        {
-            return false;
-        }
-
         var provider = (IDetachedProvider)_providers[run.Provider];
-        var engine = EngineOf(run, provider)!;
-        var workspace = new RunWorkspace(options.Value.RunsDir, run.RunId);
-        var request = new ExecutionRequest(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson, engine));
+        var request = RequestFor(run, new RunWorkspace(options.Value.RunsDir, run.RunId), EngineOf(run, provider)!);
         var stopSwitch = cancellations.Register(run.RunId);
         var hold = leases.Hold(run.RunId, stopSwitch);
         if (run.RunState == RunState.Canceling)
@@ -40,7 +32,6 @@ public sealed partial class RunExecutor
         // Adopted while CANCELING: whether the work had begun is not known; RUNNING lets any end be recorded.
         var state = run.RunState == RunState.Initializing ? RunState.Initializing : RunState.Running;
         FollowInBackground(run, request, provider, run.ProviderHandle!, run.CmdJson, state, stopSwitch, hold, stopping);
-        return true;
     }
 
     /// <summary>
@@ -105,7 +96,7 @@ public sealed partial class RunExecutor
         ExecutionResult result;
         try
         {
-            result = await FollowAsync(request, provider, () => provider.FollowAsync(request, handle, cancel.Token, leave.Token), cancel.Token, leave.Token, rethrow: true);
+            result = await WithProgressAsync(request, provider, () => provider.FollowAsync(request, handle, cancel.Token, leave.Token));
         }
         catch (OperationCanceledException) when (leave.IsCancellationRequested)
         {

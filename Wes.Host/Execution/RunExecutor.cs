@@ -86,7 +86,7 @@ public sealed partial class RunExecutor(
             return false;
         }
 
-        var request = new ExecutionRequest(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson, engine));
+        var request = RequestFor(run, workspace, engine);
         var state = RunState.Initializing;
         string? commandJson = null;
         string handle;
@@ -122,31 +122,28 @@ public sealed partial class RunExecutor(
         }
 
         // 4. Follow to the end: the provider returns only once the work and everything it started are gone.
-        var result = await FollowAsync(request, provider, () => provider.FollowAsync(request, handle, stopSwitch.Token), stopSwitch.Token, CancellationToken.None);
+        ExecutionResult result;
+        try
+        {
+            result = await WithProgressAsync(request, provider, () => provider.FollowAsync(request, handle, stopSwitch.Token));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            result = Failure(provider, run, stopSwitch.Token, ex);
+        }
+
         await RecordEndAsync(run, request, provider, state, result, commandJson, stopSwitch, scope, stopping);
         return false;
     }
 
     /// <summary>Follows the work to its end while the run's tasks are read on a loop beside it.</summary>
-    /// <param name="leave">This process stops following (a detached provider's work goes on): rethrown, not recorded.</param>
-    /// <param name="rethrow">Let a provider's failure through instead of recording it as a system error.</param>
-    private async Task<ExecutionResult> FollowAsync(
-        ExecutionRequest request, IExecutionProvider provider, Func<Task<ExecutionResult>> follow, CancellationToken stop, CancellationToken leave,
-        bool rethrow = false)
+    private async Task<ExecutionResult> WithProgressAsync(ExecutionRequest request, IExecutionProvider provider, Func<Task<ExecutionResult>> follow)
     {
         using var progressStop = new CancellationTokenSource();
         var progress = Task.Run(() => FollowProgressAsync(request, provider, progressStop.Token), CancellationToken.None);
         try
         {
             return await follow();
-        }
-        catch (OperationCanceledException) when (leave.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException && !rethrow)
-        {
-            return Failure(provider, request.Run, stop, ex);
         }
         finally
         {
@@ -155,6 +152,9 @@ public sealed partial class RunExecutor(
             await progress.WaitAsync(ProgressGrace, CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
+
+    private static ExecutionRequest RequestFor(Run run, RunWorkspace workspace, IWorkflowEngine engine) =>
+        new(run, workspace, engine, EngineParameterNames.FromRequest(run.RequestJson, engine));
 
     /// <summary>The engine a stored run names: the provider's own (a remote's) first, else the registered one.</summary>
     private IWorkflowEngine? EngineOf(Run run, IExecutionProvider provider) =>

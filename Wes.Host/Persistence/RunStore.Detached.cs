@@ -11,23 +11,21 @@ public sealed partial class RunStore
     /// follows the same work instead of starting it again. Fenced on the lease as it was read, like the reconciler's
     /// other changes: a live owner that renewed it since keeps its run. Answers the run as adopted, or null.
     /// </summary>
-    public async Task<Run?> AdoptAsync(Run run, string owner, TimeSpan lease, string systemLog, CancellationToken cancellationToken)
-    {
-        var changed = await InTransactionAsync((connection, transaction, ct) => connection.ExecuteAsync(new CommandDefinition(
+    public Task<Run?> AdoptAsync(Run run, string owner, TimeSpan lease, string systemLog, CancellationToken cancellationToken) =>
+        InTransactionAsync((connection, transaction, ct) => connection.QuerySingleOrDefaultAsync<Run>(new CommandDefinition(
             $"""
             UPDATE runs SET lease_owner = @owner, lease_expires_at = @leaseUntil, updated_at = @now,
                 system_logs_json = {database.AppendSystemLogSql}
             WHERE run_id = @runId AND state = @state AND provider_handle = @handle
               AND (lease_owner = @oldOwner OR (lease_owner IS NULL AND @oldOwner IS NULL))
               AND (lease_expires_at = @oldExpiresAt OR (lease_expires_at IS NULL AND @oldExpiresAt IS NULL))
+            RETURNING {RunColumns}
             """,
             new
             {
                 runId = run.RunId, state = run.State, handle = run.ProviderHandle, owner, now = Now,
                 leaseUntil = Now + (long)lease.TotalMilliseconds, oldOwner = run.LeaseOwner, oldExpiresAt = run.LeaseExpiresAt, systemLog,
             }, transaction, cancellationToken: ct)), cancellationToken);
-        return changed == 1 ? await GetAsync(run.RunId, cancellationToken) : null;
-    }
 
     /// <summary>
     /// Gives up this executor's lease on a run whose work goes on elsewhere (shutting down), keeping its state and

@@ -12,8 +12,8 @@ namespace Wes.Providers;
 /// When this process shuts down or loses a run's lease it stops following (the <c>leave</c> token) and leaves the work
 /// running; whichever executor holds the lease next follows it again by its recorded handle, without prepare or start.
 /// A handle the other side no longer knows ends the follow with a <c>SystemError</c> whose message names what was
-/// asked and what came back. The three-argument <see cref="IExecutionProvider.FollowAsync"/> is then only a
-/// convenience: <c>FollowAsync(request, handle, stop, CancellationToken.None)</c>.
+/// asked and what came back. The three-argument <see cref="IExecutionProvider.FollowAsync"/> is the four-argument one
+/// with nothing to leave on.
 /// </remarks>
 public interface IDetachedProvider : IExecutionProvider
 {
@@ -30,4 +30,7 @@ public interface IDetachedProvider : IExecutionProvider
     /// promptly and leave the work as it is.
     /// </summary>
     Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken cancel, CancellationToken leave);
+
+    Task<ExecutionResult> IExecutionProvider.FollowAsync(ExecutionRequest request, string handle, CancellationToken stop) =>
+        FollowAsync(request, handle, stop, CancellationToken.None);
 }

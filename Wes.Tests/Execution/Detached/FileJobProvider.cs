@@ -56,9 +56,6 @@ public sealed class FileJobProvider(string jobsDir, EngineCatalog catalog, bool 
         return Task.FromResult($"filejob:{request.Run.RunId}");
     }
 
-    public Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken stop) =>
-        FollowAsync(request, handle, stop, CancellationToken.None);
-
     public async Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken cancel, CancellationToken leave)
     {
         var dir = JobDir(handle["filejob:".Length..]);
