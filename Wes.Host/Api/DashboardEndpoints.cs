@@ -41,20 +41,15 @@ public static class DashboardEndpoints
     {
         var size = RunEndpoints.PageSize(page_size, options.Value);
         var filter = Filter(state, tag, q);
-        var owner = caller.ListingOwner;
-        // Positions are seq values as in GET /runs; a token stays bound to one caller's listing.
-        var scope = owner is null ? "dashboard-runs" : "dashboard-runs:" + owner;
-        long? before = page_token is { Length: > 0 } ? await tokens.ReadAsync(scope, page_token, ct) : null;
-        var found = await store.SearchAsync(filter, before, size + 1, owner, ct);
-        var rows = found.Runs;
-        var page = rows.Take(size).ToList();
-        // A bounded text or tag search that stopped short hands back a token for where it stopped: the page may be
-        // short, even empty, and still have a next one.
-        var next = rows.Count > size ? await tokens.CreateAsync(scope, page[^1].Seq, ct)
-            : found.StoppedAt is { } stopped ? await tokens.CreateAsync(scope, stopped, ct) : "";
-        var runs = page.Select(run => new RunOverview(run.RunId, run.State, run.WorkflowType, run.WorkflowTypeVersion, run.WorkflowUrl,
+        // Positions are seq values as in GET /runs, under a listing name of its own.
+        var page = await RunPaging.ReadAsync("dashboard-runs", size, page_token, caller, tokens, async (before, limit, owner, cancellation) =>
+        {
+            var found = await store.SearchAsync(filter, before, limit, owner, cancellation);
+            return (found.Runs, found.StoppedAt);
+        }, ct);
+        var runs = page.Runs.Select(run => new RunOverview(run.RunId, run.State, run.WorkflowType, run.WorkflowTypeVersion, run.WorkflowUrl,
             run.Engine, RunViews.Time(run.SubmittedAt)!, RunViews.Time(run.StartedAt), RunViews.Time(run.EndedAt), run.ReadTags())).ToList();
-        return ConditionalJson.Result(http, new RunOverviewPage(runs, next));
+        return ConditionalJson.Result(http, new RunOverviewPage(runs, page.NextPageToken));
     }
 
     private static async Task<IResult> GetHistoryAsync(
