@@ -4,10 +4,7 @@ using Wes.Runs;
 namespace Wes.Persistence;
 
 /// <summary>What a filtered run listing asks for; every member is optional.</summary>
-public sealed record RunFilter(IReadOnlyList<string> States, string? TagKey, string? TagValue, string? Text)
-{
-    public static readonly RunFilter None = new([], null, null, null);
-}
+public sealed record RunFilter(IReadOnlyList<string> States, string? TagKey, string? TagValue, string? Text);
 
 /// <summary>
 /// One page of a search, and, when a text or tag search stopped at the end of its window before the page filled, the

@@ -2,7 +2,7 @@
 export const BASE = '/ga4gh/wes/v1';
 const TOKEN_KEY = 'wes.token';
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, message) {
     super(message);
     this.status = status;

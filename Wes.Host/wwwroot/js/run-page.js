@@ -1,5 +1,5 @@
 // One run: its request, state timeline, attempts, tasks, live logs, outputs and system logs, and a cancel button.
-import { api, download } from './api.js';
+import { BASE, api, download } from './api.js';
 import { put, CANCELABLE, badge, duration, every, h, isTerminal, message, tagChips, tickDurations, time } from './format.js';
 import { frame } from './layout.js';
 import { LogView } from './log-view.js';
@@ -207,7 +207,7 @@ async function renderOutputs(outputs, current) {
       ? h('p', { class: 'muted' }, isTerminal(current) ? 'No output files.' : 'No output files yet.')
       : h('ul', { class: 'files' }, files.map((file) => h('li', {},
         h('a', {
-          href: `/ga4gh/wes/v1/${runPath}/outputs/${file.path.split('/').map(encodeURIComponent).join('/')}`,
+          href: `${BASE}/${runPath}/outputs/${file.path.split('/').map(encodeURIComponent).join('/')}`,
           download: file.path.split('/').pop(),
           onclick: (event) => {
             event.preventDefault();

@@ -27,7 +27,8 @@ async function loadInfo() {
   const tags = info.tags || {};
   const counts = info.system_state_counts || {};
   $('service-status').textContent = `${info.name} ${info.version}, WES ${(info.supported_wes_versions || []).join(', ')}`;
-  const providers = providerNames(info);
+  // Every provider a run may pick, default included, as a comma-separated tag.
+  const providers = (tags.providers || '').split(',').map((p) => p.trim()).filter(Boolean);
   put($('cards'), 
     card('Queue depth', counts.QUEUED ?? 0, 'runs QUEUED, all users'),
     card('Executing', tags.runs_executing ?? '—', `of ${tags.executor_workers_total ?? '—'} workers`),
@@ -47,14 +48,6 @@ async function loadInfo() {
       h('a', { href: `/?state=${s}`, 'aria-label': `${s} runs you may see` }, badge(s)), counts[s].toLocaleString()])));
   const details = Object.entries(tags).filter(([key]) => !['runs_executing', 'executor_workers_total', 'executors_alive'].includes(key));
   put($('details'), h('dl', { class: 'facts' }, details.map(([key, value]) => [h('dt', {}, key), h('dd', {}, value)])));
-}
-
-/** Providers from whichever field lists them: a "providers" list or tag, else the default provider's tag. */
-function providerNames(info) {
-  if (Array.isArray(info.providers)) return info.providers.map((p) => (typeof p === 'string' ? p : p.name)).filter(Boolean);
-  const tags = info.tags || {};
-  if (tags.providers) return tags.providers.split(',').map((p) => p.trim()).filter(Boolean);
-  return tags.provider ? [tags.provider] : [];
 }
 
 function card(title, value, note) {
