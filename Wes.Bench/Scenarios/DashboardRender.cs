@@ -29,7 +29,7 @@ internal static class DashboardRender
             await Console.Error.WriteLineAsync($"Dashboard first render as {who} ...");
             // The waits below are scripts of Playwright's own, which the page's Content-Security-Policy would refuse.
             await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 }, BypassCSP = true });
-            // The token the page would ask for, already in the tab's session storage.
+            // The token the page would ask for, already in the tab's session storage (the key is TOKEN_KEY in wwwroot/js/api.js).
             await context.AddInitScriptAsync($"sessionStorage.setItem('wes.token', '{token}')");
             var page = await context.NewPageAsync();
             var cold = await LoadAsync(page, origin);

@@ -1,12 +1,11 @@
 // The service: engines and versions, providers, executors, queue depth, runs per state and a chart of runs finished
 // per hour by final state, all from service-info and the finished-per-hour extension.
 import { api } from './api.js';
-import { put, STATES, TERMINAL, badge, every, h, message } from './format.js';
+import { $, put, STATES, TERMINAL, badge, every, h, message, table } from './format.js';
 import { frame } from './layout.js';
 
 frame('Service');
 
-const $ = (id) => document.getElementById(id);
 const COLORS = { COMPLETE: '#1a7f37', EXECUTOR_ERROR: '#cf222e', SYSTEM_ERROR: '#8250df', CANCELED: '#6e7781', PREEMPTED: '#bc4c00' };
 let chartTag = null;
 let chart = null;
@@ -53,12 +52,6 @@ async function loadInfo() {
 function card(title, value, note) {
   return h('section', { class: 'card', 'aria-label': title },
     h('h2', {}, title), h('p', { class: 'value' }, String(value)), h('p', { class: 'small muted' }, note));
-}
-
-function table(columns, rows) {
-  return h('div', { class: 'table-wrap' }, h('table', {},
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c) => h('td', {}, c)))))));
 }
 
 async function loadChart() {
