@@ -55,7 +55,7 @@ public static class DashboardEndpoints
     private static async Task<IResult> GetHistoryAsync(
         string run_id, HttpContext http, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
     {
-        if (await store.GetAsync(run_id, ct) is not { } run)
+        if (await store.GetHistoryFactsAsync(run_id, ct) is not { } run)
         {
             return RunEndpoints.NotFound(run_id);
         }
@@ -64,7 +64,7 @@ public static class DashboardEndpoints
         var earlier = new RunWorkspace(options.Value.RunsDir, run_id).ArchivedAttempts;
         return ConditionalJson.Result(http, new RunHistory(
             run.RunId, run.State, run.Attempt, earlier, run.Provider, run.Engine, run.EngineVersion, RunViews.Time(run.SubmittedAt)!,
-            history.Select(h => new StateChangeEntry(h.FromState, h.ToState, PreciseTime(h.At), h.Actor, h.Reason)).ToList()));
+            history.Select(h => new StateChangeEntry(h.FromState, h.ToState, RunViews.PreciseTime(h.At), h.Actor, h.Reason)).ToList()));
     }
 
     /// <summary>The last <c>hours</c> hours (24 by default), oldest first, every hour present even when nothing ended in it.</summary>
@@ -82,10 +82,11 @@ public static class DashboardEndpoints
         var currentHour = clock.GetUtcNow().ToUnixTimeMilliseconds() / hourMs * hourMs;
         var since = currentHour - (span - 1) * hourMs;
         var rows = await store.CountFinishedPerHourAsync(since, caller.ListingOwner, ct);
+        var byHour = rows.ToLookup(r => r.Hour);
         var buckets = Enumerable.Range(0, span).Select(i =>
         {
             var hour = since + i * hourMs;
-            var counts = rows.Where(r => r.Hour == hour).ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
+            var counts = byHour[hour].ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
             return new FinishedHour(RunViews.Time(hour)!, counts);
         }).ToList();
         return ConditionalJson.Result(http, new FinishedPerHour(span, buckets));
@@ -119,7 +120,4 @@ public static class DashboardEndpoints
 
         return new RunFilter(wanted, key, value, string.IsNullOrWhiteSpace(text) ? null : text.Trim());
     }
-
-    private static string PreciseTime(long epochMilliseconds) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(epochMilliseconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }

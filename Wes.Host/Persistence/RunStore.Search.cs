@@ -99,6 +99,15 @@ public sealed partial class RunStore
     }
 
     /// <summary>
+    /// What a run's history shows beside its state changes (id, state, attempt, provider, engine and submission time),
+    /// without the request, log and output columns a dashboard polling every few seconds has no use for; null if unknown.
+    /// </summary>
+    public Task<Run?> GetHistoryFactsAsync(string runId, CancellationToken cancellationToken) =>
+        QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<Run>(new CommandDefinition(
+            "SELECT run_id, state, attempt, provider, engine, engine_version, submitted_at FROM runs WHERE run_id = @runId",
+            new { runId }, cancellationToken: ct)), cancellationToken);
+
+    /// <summary>
     /// Runs that ended at or after <paramref name="sinceEpochMs"/>, counted per hour and final state; only
     /// <paramref name="owner"/>'s runs when one is given. Reads the ended_at index, so only the window's runs.
     /// </summary>
