@@ -29,7 +29,7 @@ internal static class DashboardRender
             await Console.Error.WriteLineAsync($"Dashboard first render as {who} ...");
             // The waits below are scripts of Playwright's own, which the page's Content-Security-Policy would refuse.
             await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 }, BypassCSP = true });
-            // The token the page would ask for, already in the tab's session storage.
+            // The token the page would ask for, already in the tab's session storage (the key is TOKEN_KEY in wwwroot/js/api.js).
             await context.AddInitScriptAsync($"sessionStorage.setItem('wes.token', '{token}')");
             var page = await context.NewPageAsync();
             var cold = await LoadAsync(page, origin);
@@ -70,7 +70,7 @@ internal static class DashboardRender
             ["Dashboard first render (Chromium, ms from navigation start)", "HTML received", "runs request sent", "runs answered", "rows drawn"],
             renders.SelectMany(r => (IReadOnlyList<string>[])
             [
-                [$"{r.Who}, cold", Ms(r.Cold.Html), Ms(r.Cold.ApiSent), Ms(r.Cold.ApiAnswered), Ms(r.Cold.Rendered)],
+                [$"{r.Who}, cold", .. Columns(r.Cold)],
                 [$"{r.Who}, warm (median of {WarmLoads} by rows drawn)", .. Median(r.Warm)],
                 [$"{r.Who}, warm (slowest of {WarmLoads})", .. Slowest(r.Warm)],
             ]).ToList());
@@ -83,5 +83,6 @@ internal static class DashboardRender
         static IEnumerable<string> Columns(RenderTime t) => [Ms(t.Html), Ms(t.ApiSent), Ms(t.ApiAnswered), Ms(t.Rendered)];
     }
 
+    // Whole milliseconds, unlike Markdown.Ms: a page load varies by far more than a tenth between loads.
     private static string Ms(double ms) => ms.ToString("F0", CultureInfo.InvariantCulture);
 }

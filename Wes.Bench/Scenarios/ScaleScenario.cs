@@ -122,7 +122,7 @@ internal sealed class ScaleScenario(BenchArguments arguments, string serverDll)
     /// <summary>Follows next_page_token from the first page to the last with the largest page size; returns every token seen.</summary>
     private static async Task<List<string>> WalkPagesAsync(Uri apiBase, string token, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = apiBase };
+        using var http = DirectClient(apiBase);
         var tokens = new List<string>();
         var next = "";
         do
@@ -149,11 +149,14 @@ internal sealed class ScaleScenario(BenchArguments arguments, string serverDll)
     /// <summary>The runs page's script, whose path changes with every build of the server.</summary>
     private static async Task<string> ScriptOfAsync(Uri origin, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = origin };
+        using var http = DirectClient(origin);
         var html = await http.GetStringAsync("", cancellationToken);
         var match = System.Text.RegularExpressions.Regex.Match(html, "src=\"/([^\"]*runs-page\\.js)\"");
         return match.Success ? match.Groups[1].Value : throw new BenchException("GET / has no runs-page.js script.");
     }
+
+    // The server listens on loopback; a proxy set in the environment must not stand between it and the measurement.
+    private static HttpClient DirectClient(Uri baseAddress) => new(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = baseAddress };
 
     // Page n + 1 is reached with the token ending page n; with fewer runs than one walk page, the first page stands in.
     private static string Middle(List<string> tokens) => tokens.Count == 0 ? "" : tokens[tokens.Count / 2];

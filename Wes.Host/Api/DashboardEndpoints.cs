@@ -41,26 +41,21 @@ public static class DashboardEndpoints
     {
         var size = RunEndpoints.PageSize(page_size, options.Value);
         var filter = Filter(state, tag, q);
-        var owner = caller.ListingOwner;
-        // Positions are seq values as in GET /runs; a token stays bound to one caller's listing.
-        var scope = owner is null ? "dashboard-runs" : "dashboard-runs:" + owner;
-        long? before = page_token is { Length: > 0 } ? await tokens.ReadAsync(scope, page_token, ct) : null;
-        var found = await store.SearchAsync(filter, before, size + 1, owner, ct);
-        var rows = found.Runs;
-        var page = rows.Take(size).ToList();
-        // A bounded text or tag search that stopped short hands back a token for where it stopped: the page may be
-        // short, even empty, and still have a next one.
-        var next = rows.Count > size ? await tokens.CreateAsync(scope, page[^1].Seq, ct)
-            : found.StoppedAt is { } stopped ? await tokens.CreateAsync(scope, stopped, ct) : "";
-        var runs = page.Select(run => new RunOverview(run.RunId, run.State, run.WorkflowType, run.WorkflowTypeVersion, run.WorkflowUrl,
+        // Positions are seq values as in GET /runs, under a listing name of its own.
+        var page = await RunPaging.ReadAsync("dashboard-runs", size, page_token, caller, tokens, async (before, limit, owner, cancellation) =>
+        {
+            var found = await store.SearchAsync(filter, before, limit, owner, cancellation);
+            return (found.Runs, found.StoppedAt);
+        }, ct);
+        var runs = page.Runs.Select(run => new RunOverview(run.RunId, run.State, run.WorkflowType, run.WorkflowTypeVersion, run.WorkflowUrl,
             run.Engine, RunViews.Time(run.SubmittedAt)!, RunViews.Time(run.StartedAt), RunViews.Time(run.EndedAt), run.ReadTags())).ToList();
-        return ConditionalJson.Result(http, new RunOverviewPage(runs, next));
+        return ConditionalJson.Result(http, new RunOverviewPage(runs, page.NextPageToken));
     }
 
     private static async Task<IResult> GetHistoryAsync(
         string run_id, HttpContext http, RunStore store, IOptions<WesOptions> options, CancellationToken ct)
     {
-        if (await store.GetAsync(run_id, ct) is not { } run)
+        if (await store.GetHistoryFactsAsync(run_id, ct) is not { } run)
         {
             return RunEndpoints.NotFound(run_id);
         }
@@ -69,7 +64,7 @@ public static class DashboardEndpoints
         var earlier = new RunWorkspace(options.Value.RunsDir, run_id).ArchivedAttempts;
         return ConditionalJson.Result(http, new RunHistory(
             run.RunId, run.State, run.Attempt, earlier, run.Provider, run.Engine, run.EngineVersion, RunViews.Time(run.SubmittedAt)!,
-            history.Select(h => new StateChangeEntry(h.FromState, h.ToState, PreciseTime(h.At), h.Actor, h.Reason)).ToList()));
+            history.Select(h => new StateChangeEntry(h.FromState, h.ToState, RunViews.PreciseTime(h.At), h.Actor, h.Reason)).ToList()));
     }
 
     /// <summary>The last <c>hours</c> hours (24 by default), oldest first, every hour present even when nothing ended in it.</summary>
@@ -87,10 +82,11 @@ public static class DashboardEndpoints
         var currentHour = clock.GetUtcNow().ToUnixTimeMilliseconds() / hourMs * hourMs;
         var since = currentHour - (span - 1) * hourMs;
         var rows = await store.CountFinishedPerHourAsync(since, caller.ListingOwner, ct);
+        var byHour = rows.ToLookup(r => r.Hour);
         var buckets = Enumerable.Range(0, span).Select(i =>
         {
             var hour = since + i * hourMs;
-            var counts = rows.Where(r => r.Hour == hour).ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
+            var counts = byHour[hour].ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
             return new FinishedHour(RunViews.Time(hour)!, counts);
         }).ToList();
         return ConditionalJson.Result(http, new FinishedPerHour(span, buckets));
@@ -124,7 +120,4 @@ public static class DashboardEndpoints
 
         return new RunFilter(wanted, key, value, string.IsNullOrWhiteSpace(text) ? null : text.Trim());
     }
-
-    private static string PreciseTime(long epochMilliseconds) =>
-        DateTimeOffset.FromUnixTimeMilliseconds(epochMilliseconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 }

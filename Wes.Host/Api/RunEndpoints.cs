@@ -39,16 +39,9 @@ public static class RunEndpoints
     private static async Task<Ok<RunListResponse>> ListRunsAsync(
         string? page_size, string? page_token, WesCaller caller, RunStore store, PageTokens tokens, IOptions<WesOptions> options, CancellationToken ct)
     {
-        var size = PageSize(page_size, options.Value);
-        var owner = caller.ListingOwner;
-        // A token belongs to one user's listing, so it cannot be carried over to another's.
-        var scope = owner is null ? "runs" : "runs:" + owner;
-        long? before = page_token is { Length: > 0 } ? await tokens.ReadAsync(scope, page_token, ct) : null;
-        // One extra row tells whether another page exists without a second query.
-        var rows = await store.ListAsync(before, size + 1, owner, ct);
-        var page = rows.Take(size).ToList();
-        var next = rows.Count > size ? await tokens.CreateAsync(scope, page[^1].Seq, ct) : "";
-        return TypedResults.Ok(new RunListResponse(page.Select(RunViews.Summary).ToList(), next));
+        var page = await RunPaging.ReadAsync("runs", PageSize(page_size, options.Value), page_token, caller, tokens,
+            async (before, limit, owner, cancellation) => (await store.ListAsync(before, limit, owner, cancellation), null), ct);
+        return TypedResults.Ok(new RunListResponse(page.Runs.Select(RunViews.Summary).ToList(), page.NextPageToken));
     }
 
     private static async Task<Ok<RunIdResponse>> RunWorkflowAsync(

@@ -16,6 +16,10 @@ public sealed class RunViews(IOptions<WesOptions> options)
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
             : null;
 
+    /// <summary>Like <see cref="Time"/> with milliseconds, so short steps of a run's history keep their length.</summary>
+    public static string PreciseTime(long epochMilliseconds) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(epochMilliseconds).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
     /// <summary>The API base the client used (/ga4gh/wes/v1 or /api/ga4gh/wes/v1), made absolute.</summary>
     public string ApiBase(HttpRequest request)
     {

@@ -24,6 +24,10 @@ public static class DashboardExtensions
         var assets = "/ui/" + typeof(DashboardExtensions).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..12];
         var types = new FileExtensionContentTypeProvider();
         types.Mappings[".mjs"] = "text/javascript";
+        // Pages are served only by PageShells, with their policy and this build's asset links; a file of no known type
+        // is not served, so the raw copies under the asset path answer 404.
+        types.Mappings.Remove(".html");
+        types.Mappings.Remove(".htm");
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = files,
@@ -45,9 +49,9 @@ public static class DashboardExtensions
         return app;
     }
 
-    internal static void Secure(HttpResponse response)
+    /// <summary>Headers every dashboard file carries; each caller sets its own Cache-Control.</summary>
+    private static void Secure(HttpResponse response)
     {
-        response.Headers.CacheControl = "no-cache";
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers["Referrer-Policy"] = "same-origin";
     }
@@ -64,6 +68,8 @@ public static class DashboardExtensions
         {
             var body = _pages.GetOrAdd(name, Load);
             Secure(http.Response);
+            // Revalidated on every visit, so a new build's asset path reaches the browser at once.
+            http.Response.Headers.CacheControl = "no-cache";
             http.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
             return TypedResults.Bytes(body, "text/html; charset=utf-8");
         }

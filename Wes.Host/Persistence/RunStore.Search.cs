@@ -4,10 +4,7 @@ using Wes.Runs;
 namespace Wes.Persistence;
 
 /// <summary>What a filtered run listing asks for; every member is optional.</summary>
-public sealed record RunFilter(IReadOnlyList<string> States, string? TagKey, string? TagValue, string? Text)
-{
-    public static readonly RunFilter None = new([], null, null, null);
-}
+public sealed record RunFilter(IReadOnlyList<string> States, string? TagKey, string? TagValue, string? Text);
 
 /// <summary>
 /// One page of a search, and, when a text or tag search stopped at the end of its window before the page filled, the
@@ -100,6 +97,15 @@ public sealed partial class RunStore
             cancellationToken);
         return new RunSearchPage(rows, rows.Count < limit ? floor : null);
     }
+
+    /// <summary>
+    /// What a run's history shows beside its state changes (id, state, attempt, provider, engine and submission time),
+    /// without the request, log and output columns a dashboard polling every few seconds has no use for; null if unknown.
+    /// </summary>
+    public Task<Run?> GetHistoryFactsAsync(string runId, CancellationToken cancellationToken) =>
+        QueryAsync((connection, ct) => connection.QuerySingleOrDefaultAsync<Run>(new CommandDefinition(
+            "SELECT run_id, state, attempt, provider, engine, engine_version, submitted_at FROM runs WHERE run_id = @runId",
+            new { runId }, cancellationToken: ct)), cancellationToken);
 
     /// <summary>
     /// Runs that ended at or after <paramref name="sinceEpochMs"/>, counted per hour and final state; only

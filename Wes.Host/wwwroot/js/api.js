@@ -1,8 +1,11 @@
 // Every call the dashboard makes goes through here: the WES API with the token of this browser tab, if any.
 export const BASE = '/ga4gh/wes/v1';
+// The session storage key of this tab's token; Wes.Bench's DashboardRender sets it too, under the same name.
 const TOKEN_KEY = 'wes.token';
+// The filters of GET dashboard/runs that the runs list keeps in its address.
+export const RUN_FILTERS = ['state', 'tag', 'q'];
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, message) {
     super(message);
     this.status = status;
@@ -93,6 +96,18 @@ function tokenDialog() {
   dialog.addEventListener('cancel', (event) => event.preventDefault());
   document.body.append(dialog);
   return dialog;
+}
+
+/** Follows next_page_token from `path`, 250 items a page, collecting each page's `field` up to about `limit` items. */
+export async function fetchPages(path, field, limit = 1000) {
+  const items = [];
+  let next = '';
+  do {
+    const page = (await api(`${path}?page_size=250${next ? `&page_token=${encodeURIComponent(next)}` : ''}`)).data;
+    items.push(...page[field]);
+    next = page.next_page_token;
+  } while (next && items.length < limit);
+  return items;
 }
 
 /** Downloads a file through the API (so the token goes with it) and hands it to the browser as a download. */

@@ -19,6 +19,15 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
+export const $ = (id) => document.getElementById(id);
+
+/** A table with a header row of `columns` and one row per entry of `rows`, each an array of cells (nodes or text). */
+export function table(columns, rows) {
+  return h('div', { class: 'table-wrap' }, h('table', {},
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c) => h('td', {}, c)))))));
+}
+
 /** Replaces an element's children, leaving out null, undefined and false (conditional parts). */
 export function put(element, ...children) {
   element.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));

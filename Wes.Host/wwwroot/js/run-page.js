@@ -1,6 +1,6 @@
 // One run: its request, state timeline, attempts, tasks, live logs, outputs and system logs, and a cancel button.
-import { api, download } from './api.js';
-import { put, CANCELABLE, badge, duration, every, h, isTerminal, message, tagChips, tickDurations, time } from './format.js';
+import { BASE, api, download, fetchPages } from './api.js';
+import { $, put, CANCELABLE, badge, duration, every, h, isTerminal, message, runDuration, table, tagChips, tickDurations, time } from './format.js';
 import { frame } from './layout.js';
 import { LogView } from './log-view.js';
 
@@ -9,7 +9,6 @@ tickDurations();
 
 const runId = decodeURIComponent(location.pathname.split('/').pop());
 const runPath = `runs/${encodeURIComponent(runId)}`;
-const $ = (id) => document.getElementById(id);
 document.title = `Run ${runId.slice(0, 8)} · WES`;
 $('run-id').textContent = runId;
 
@@ -119,9 +118,8 @@ function renderTimeline(history) {
   const items = transitions.map((change, i) => {
     const nextTime = transitions[i + 1]?.time;
     const last = i === transitions.length - 1;
-    const length = nextTime
-      ? duration(Date.parse(nextTime) - Date.parse(change.time))
-      : (last && !isTerminal(change.to_state) ? h('span', { 'data-since': change.time }, duration(Date.now() - Date.parse(change.time))) : null);
+    // The last state lasts until now unless it is final.
+    const length = nextTime || (last && !isTerminal(change.to_state)) ? runDuration(change.time, nextTime) : null;
     return h('li', {},
       badge(change.to_state), ' ', time(change.time),
       length ? h('span', { class: 'muted' }, ' for ', length) : null,
@@ -131,8 +129,7 @@ function renderTimeline(history) {
   const end = isTerminal(history.state) ? transitions[transitions.length - 1]?.time : null;
   put($('timeline'), 
     h('ol', { class: 'timeline', 'aria-label': 'State changes, oldest first' }, items),
-    first ? h('p', { class: 'small' }, 'Total ', end ? duration(Date.parse(end) - Date.parse(first))
-      : h('span', { 'data-since': first }, duration(Date.now() - Date.parse(first))), ` since submission (${history.provider}, ${history.engine}${history.engine_version ? ' ' + history.engine_version : ''})`) : null);
+    first ? h('p', { class: 'small' }, 'Total ', runDuration(first, end), ` since submission (${history.provider}, ${history.engine}${history.engine_version ? ' ' + history.engine_version : ''})`) : null);
   const earlier = Array.from({ length: history.earlier_executions }, (_, i) => i + 1);
   put($('attempts'), 
     h('h3', {}, 'Attempts'),
@@ -157,28 +154,21 @@ function viewButton(path, label) {
 }
 
 async function renderTasks() {
-  const tasks = [];
-  let token = '';
   // A run has few tasks in practice; past 1,000 the rest are left to the API.
-  do {
-    const page = (await api(`${runPath}/tasks?page_size=250${token ? `&page_token=${encodeURIComponent(token)}` : ''}`)).data;
-    tasks.push(...page.task_logs);
-    token = page.next_page_token;
-  } while (token && tasks.length < 1000);
+  const tasks = await fetchPages(`${runPath}/tasks`, 'task_logs');
   if (tasks.length === 0) {
     put($('tasks'), h('p', { class: 'muted' }, 'No tasks reported yet.'));
     return;
   }
-  put($('tasks'), h('div', { class: 'table-wrap' }, h('table', {},
-    h('thead', {}, h('tr', {}, ['Task', 'State', 'Exit code', 'Started', 'Duration', 'Logs'].map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, tasks.map((task) => h('tr', {},
-      h('td', {}, task.name, h('div', { class: 'small muted mono' }, task.id)),
-      h('td', {}, taskState(task)),
-      h('td', {}, task.exit_code ?? '—'),
-      h('td', {}, time(task.start_time)),
-      h('td', {}, task.start_time ? (task.end_time ? duration(Date.parse(task.end_time) - Date.parse(task.start_time)) : h('span', { 'data-since': task.start_time }, '')) : '—'),
-      h('td', {}, task.stdout ? viewButton(new URL(task.stdout).pathname, `stdout of task ${task.name}`) : null, ' ',
-        task.stderr ? viewButton(new URL(task.stderr).pathname, `stderr of task ${task.name}`) : null)))))));
+  put($('tasks'), table(['Task', 'State', 'Exit code', 'Started', 'Duration', 'Logs'], tasks.map((task) => [
+    [task.name, h('div', { class: 'small muted mono' }, task.id)],
+    taskState(task),
+    task.exit_code ?? '—',
+    time(task.start_time),
+    task.start_time ? (task.end_time ? duration(Date.parse(task.end_time) - Date.parse(task.start_time)) : h('span', { 'data-since': task.start_time }, '')) : '—',
+    [task.stdout ? viewButton(new URL(task.stdout).pathname, `stdout of task ${task.name}`) : null, ' ',
+      task.stderr ? viewButton(new URL(task.stderr).pathname, `stderr of task ${task.name}`) : null],
+  ])));
 }
 
 function taskState(task) {
@@ -190,14 +180,9 @@ function taskState(task) {
 
 async function renderOutputs(outputs, current) {
   const container = $('outputs');
-  const files = [];
+  let files;
   try {
-    let token = '';
-    do {
-      const page = (await api(`${runPath}/outputs?page_size=250${token ? `&page_token=${encodeURIComponent(token)}` : ''}`)).data;
-      files.push(...page.files);
-      token = page.next_page_token;
-    } while (token && files.length < 1000);
+    files = await fetchPages(`${runPath}/outputs`, 'files');
   } catch (error) {
     put(container, h('p', { class: 'muted' }, error.message));
     throw error;
@@ -207,7 +192,7 @@ async function renderOutputs(outputs, current) {
       ? h('p', { class: 'muted' }, isTerminal(current) ? 'No output files.' : 'No output files yet.')
       : h('ul', { class: 'files' }, files.map((file) => h('li', {},
         h('a', {
-          href: `/ga4gh/wes/v1/${runPath}/outputs/${file.path.split('/').map(encodeURIComponent).join('/')}`,
+          href: `${BASE}/${runPath}/outputs/${file.path.split('/').map(encodeURIComponent).join('/')}`,
           download: file.path.split('/').pop(),
           onclick: (event) => {
             event.preventDefault();

@@ -1,6 +1,6 @@
 // The runs list: newest first, filtered by state, tag and text, paged with the server's keyset tokens, kept live by
 // polling the current page with its ETag (a 304 while nothing changed).
-import { api } from './api.js';
+import { RUN_FILTERS, api } from './api.js';
 import { put, STATES, badge, h, message, runDuration, tagChips, tickDurations, time, every, workflowName } from './format.js';
 import { frame } from './layout.js';
 
@@ -15,6 +15,8 @@ const newer = document.getElementById('newer');
 const pageNumber = document.getElementById('page-number');
 const stateSelect = document.getElementById('filter-state');
 for (const state of STATES) stateSelect.append(h('option', { value: state }, state));
+// What the form and the address hold: the filters and the page size.
+const FIELDS = [...RUN_FILTERS, 'page_size'];
 
 // Tokens of the pages before the current one; the current page's token is the last entry (the first page has '').
 let tokens = [''];
@@ -57,7 +59,7 @@ function load() {
 function formFilters() {
   const params = new URLSearchParams();
   const data = new FormData(form);
-  for (const name of ['state', 'tag', 'q', 'page_size']) {
+  for (const name of FIELDS) {
     const value = String(data.get(name) || '').trim();
     if (value) params.set(name, value);
   }
@@ -127,7 +129,7 @@ function row(run) {
 
 function readFiltersFromAddress() {
   const params = new URLSearchParams(location.search);
-  for (const name of ['state', 'tag', 'q', 'page_size']) {
+  for (const name of FIELDS) {
     if (params.has(name)) form.elements[name].value = params.get(name);
   }
 }

@@ -1,12 +1,11 @@
 // The service: engines and versions, providers, executors, queue depth, runs per state and a chart of runs finished
 // per hour by final state, all from service-info and the finished-per-hour extension.
 import { api } from './api.js';
-import { put, STATES, TERMINAL, badge, every, h, message } from './format.js';
+import { $, put, STATES, TERMINAL, badge, every, h, message, table } from './format.js';
 import { frame } from './layout.js';
 
 frame('Service');
 
-const $ = (id) => document.getElementById(id);
 const COLORS = { COMPLETE: '#1a7f37', EXECUTOR_ERROR: '#cf222e', SYSTEM_ERROR: '#8250df', CANCELED: '#6e7781', PREEMPTED: '#bc4c00' };
 let chartTag = null;
 let chart = null;
@@ -27,7 +26,8 @@ async function loadInfo() {
   const tags = info.tags || {};
   const counts = info.system_state_counts || {};
   $('service-status').textContent = `${info.name} ${info.version}, WES ${(info.supported_wes_versions || []).join(', ')}`;
-  const providers = providerNames(info);
+  // Every provider a run may pick, default included, as a comma-separated tag.
+  const providers = (tags.providers || '').split(',').map((p) => p.trim()).filter(Boolean);
   put($('cards'), 
     card('Queue depth', counts.QUEUED ?? 0, 'runs QUEUED, all users'),
     card('Executing', tags.runs_executing ?? '—', `of ${tags.executor_workers_total ?? '—'} workers`),
@@ -49,23 +49,9 @@ async function loadInfo() {
   put($('details'), h('dl', { class: 'facts' }, details.map(([key, value]) => [h('dt', {}, key), h('dd', {}, value)])));
 }
 
-/** Providers from whichever field lists them: a "providers" list or tag, else the default provider's tag. */
-function providerNames(info) {
-  if (Array.isArray(info.providers)) return info.providers.map((p) => (typeof p === 'string' ? p : p.name)).filter(Boolean);
-  const tags = info.tags || {};
-  if (tags.providers) return tags.providers.split(',').map((p) => p.trim()).filter(Boolean);
-  return tags.provider ? [tags.provider] : [];
-}
-
 function card(title, value, note) {
   return h('section', { class: 'card', 'aria-label': title },
     h('h2', {}, title), h('p', { class: 'value' }, String(value)), h('p', { class: 'small muted' }, note));
-}
-
-function table(columns, rows) {
-  return h('div', { class: 'table-wrap' }, h('table', {},
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-    h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c) => h('td', {}, c)))))));
 }
 
 async function loadChart() {

@@ -1,12 +1,11 @@
 // The submit form: a workflow file (or URL), a folder of attachments kept with their relative paths, params as
 // JSON or YAML checked before sending, tags and engine; a multipart POST /runs, then the new run's page.
 import { api, errorMessage } from './api.js';
-import { put, h, message } from './format.js';
+import { $, put, h, message } from './format.js';
 import { frame } from './layout.js';
 
 frame('Submit');
 
-const $ = (id) => document.getElementById(id);
 const form = $('submit-form');
 let info = null;
 let yaml = null;
