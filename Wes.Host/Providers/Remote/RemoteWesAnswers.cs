@@ -153,44 +153,8 @@ public static class RemoteWesAnswers
         _ => [],
     };
 
-    /// <summary>
-    /// Parses the body and reads every property once, so that whatever a remote sends (duplicate keys, which JsonObject
-    /// throws ArgumentException for on first use) fails here, as a <see cref="JsonException"/>.
-    /// </summary>
-    private static JsonNode? Parse(string body)
-    {
-        try
-        {
-            var node = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
-            Touch(node);
-            return node;
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
-        {
-            throw new JsonException($"the answer is not JSON this server can read: {ex.Message}", ex);
-        }
-    }
-
-    private static void Touch(JsonNode? node)
-    {
-        switch (node)
-        {
-            case JsonObject obj:
-                foreach (var (_, value) in obj)
-                {
-                    Touch(value);
-                }
-
-                break;
-            case JsonArray list:
-                foreach (var item in list)
-                {
-                    Touch(item);
-                }
-
-                break;
-        }
-    }
+    /// <summary>Duplicate keys and text that is not valid Unicode fail here, as a <see cref="JsonException"/>, not on first use.</summary>
+    private static JsonNode? Parse(string body) => Api.StrictJson.Parse(body);
 
     /// <summary>A string, or a number or boolean as its text; null for null, objects and arrays.</summary>
     private static string? Text(JsonNode? node) => node is JsonValue value
