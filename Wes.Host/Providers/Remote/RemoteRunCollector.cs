@@ -42,8 +42,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
     {
         try
         {
-            var log = await client.GetRunLogAsync(remoteRunId, cancellationToken);
-            await CollectTasksAsync(workspace, remoteRunId, log, new CopyBudget(0), notes: null, cancellationToken);
+            await CollectTasksAsync(workspace, remoteRunId, log: null, new CopyBudget(0), notes: null, cancellationToken);
         }
         catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
@@ -65,8 +64,9 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         }
     }
 
+    /// <param name="log">The run log when it was read already; otherwise it is read only if the remote lists no tasks.</param>
     /// <param name="notes">Null while the run goes on: the task logs are then left for the end.</param>
-    private async Task CollectTasksAsync(RunWorkspace workspace, string remoteRunId, RemoteRunLog log, CopyBudget budget, List<string>? notes, CancellationToken cancellationToken)
+    private async Task CollectTasksAsync(RunWorkspace workspace, string remoteRunId, RemoteRunLog? log, CopyBudget budget, List<string>? notes, CancellationToken cancellationToken)
     {
         var tasks = new List<RemoteLog>();
         string? token = null;
@@ -76,6 +76,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         {
             if (await client.ListTasksAsync(remoteRunId, token, cancellationToken) is not { } page)
             {
+                log ??= await client.GetRunLogAsync(remoteRunId, cancellationToken);
                 tasks = [.. log.TaskLogs ?? []];
                 break;
             }
@@ -86,15 +87,17 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         while (token is not null && tasks.Count < 100_000);
 
         var stored = new List<RunTask>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < tasks.Count; i++)
         {
             var task = tasks[i];
             var taskId = task.Id ?? task.Name ?? $"task-{i + 1}";
-            if (taskId.Length > 200 || stored.Any(t => t.TaskId == taskId))
+            if (taskId.Length > 200 || ids.Contains(taskId))
             {
                 taskId = $"task-{i + 1}";
             }
 
+            ids.Add(taskId);
             if (notes is not null)
             {
                 await CopyAsync(task.Stdout, workspace.TaskLogPath(taskId, TaskLogStream.Stdout), $"task {taskId} stdout", budget, notes, cancellationToken);
@@ -139,14 +142,13 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
 
             foreach (var file in page.Items)
             {
-                var target = IsPlainRelative(file.Path) ? Path.GetFullPath(Path.Combine(workspace.OutputsDir, file.Path)) : null;
                 var url = RemoteWesAnswers.Link(client.BaseUrl, file.Url)
                     ?? new Uri(client.BaseUrl, $"runs/{Uri.EscapeDataString(remoteRunId)}/outputs/{string.Join('/', file.Path.Split('/').Select(Uri.EscapeDataString))}");
-                if (target is null || !target.StartsWith(workspace.OutputsDir + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                if (!IsPlainRelative(file.Path))
                 {
                     notes.Add($"Output '{file.Path}' at the remote has a path that would leave the outputs folder; not copied.");
                 }
-                else if (await CopyAsync(url.AbsoluteUri, target, $"output {file.Path}", budget, notes, cancellationToken))
+                else if (await CopyAsync(url.AbsoluteUri, Path.Combine(workspace.OutputsDir, file.Path), $"output {file.Path}", budget, notes, cancellationToken))
                 {
                     copied.Add(file.Path);
                 }
@@ -167,8 +169,13 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
             case JsonObject obj:
                 foreach (var key in new[] { "location", "path" })
                 {
-                    if (obj[key] is JsonValue value && value.TryGetValue<string>(out var location) &&
-                        copied.Where(rel => Unescaped(location).EndsWith("/" + rel, StringComparison.Ordinal)).MaxBy(rel => rel.Length) is { } match)
+                    if (obj[key] is not JsonValue value || !value.TryGetValue<string>(out var location))
+                    {
+                        continue;
+                    }
+
+                    var unescaped = Unescaped(location);
+                    if (copied.Where(rel => unescaped.EndsWith("/" + rel, StringComparison.Ordinal)).MaxBy(rel => rel.Length) is { } match)
                     {
                         var local = Path.Combine(outputsDir, match);
                         obj[key] = key == "path" ? local : new Uri(local).AbsoluteUri;
@@ -191,7 +198,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         }
     }
 
-    /// <summary>"a/b.txt", never "/a", "../a", "a//b" or a name with a backslash or control character.</summary>
+    /// <summary>"a/b.txt", never "/a", "../a", "a//b" or a name with a backslash or control character: so it stays below the folder it is joined to.</summary>
     private static bool IsPlainRelative(string path) =>
         !path.StartsWith('/') && !path.Contains('\\') && !path.Any(char.IsControl) && path.Split('/').All(segment => segment is not ("" or "." or ".."));
 
