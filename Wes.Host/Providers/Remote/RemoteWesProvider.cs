@@ -53,7 +53,7 @@ public sealed partial class RemoteWesProvider(
         {
             try
             {
-                await client.GetServiceInfoAsync(cancellationToken);
+                _versions.Remember(await client.GetServiceInfoAsync(cancellationToken));
                 return Prepared();
             }
             catch (RemoteWesException ex) when (ex.IsRefusal)
