@@ -24,8 +24,8 @@ public sealed class RemoteEngine(
     public string InstallHint => $"the remote WES server '{remote}' runs it";
     public IReadOnlyList<EngineParameter> Parameters => sameEngine?.Parameters ?? [];
 
-    /// <summary>True when no local definition of the engine exists: its workflow_engine_parameters go to the remote unchecked.</summary>
-    public bool PassesParametersThrough => sameEngine is null;
+    /// <summary>False when no local definition of the engine exists: its workflow_engine_parameters go to the remote unchecked.</summary>
+    public bool ChecksParameters => sameEngine is not null;
 
     public string? NormalizeTypeVersion(string version)
     {
