@@ -129,26 +129,10 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         try
         {
             await using var source = await response.Content.ReadAsStreamAsync(idle.Token);
+            // From here each read has a whole call's time of its own: a large file may take long, but not stall.
+            idle.CancelAfter(Timeout.InfiniteTimeSpan);
             // A link an earlier copy left is replaced, never written through.
-            await using var file = Execution.SafeFiles.CreateNew(target);
-            var buffer = new byte[81920];
-            long total = 0;
-            while (total < maxBytes)
-            {
-                // A large file may take long; a stream that sends nothing for a whole call's time is stalled.
-                idle.CancelAfter(options.CallTimeout);
-                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, maxBytes - total)), idle.Token);
-                if (read == 0)
-                {
-                    return (total, false);
-                }
-
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                total += read;
-            }
-
-            idle.CancelAfter(options.CallTimeout);
-            return (total, await source.ReadAsync(buffer.AsMemory(0, 1), idle.Token) > 0);
+            return await Execution.SafeFiles.CopyCappedAsync(source, target, maxBytes, options.CallTimeout, cancellationToken);
         }
         catch (Exception ex) when (Unreachable(ex, cancellationToken))
         {
