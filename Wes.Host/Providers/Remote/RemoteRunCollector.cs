@@ -68,23 +68,22 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
     /// <param name="notes">Null while the run goes on: the task logs are then left for the end.</param>
     private async Task CollectTasksAsync(RunWorkspace workspace, string remoteRunId, RemoteRunLog? log, CopyBudget budget, List<string>? notes, CancellationToken cancellationToken)
     {
-        var tasks = new List<RemoteLog>();
-        string? token = null;
-        var pages = 0;
-        // WES 1.1 pages the tasks; a 1.0 server has no such endpoint and keeps them in the run log.
-        do
+        List<RemoteLog>? tasks = null;
+        await foreach (var page in RemoteWesClient.PagesAsync(token => client.ListTasksAsync(remoteRunId, token, cancellationToken), MaxPages))
         {
-            if (await client.ListTasksAsync(remoteRunId, token, cancellationToken) is not { } page)
+            (tasks ??= []).AddRange(page.Items);
+            if (tasks.Count >= 100_000)
             {
-                log ??= await client.GetRunLogAsync(remoteRunId, cancellationToken);
-                tasks = [.. log.TaskLogs ?? []];
                 break;
             }
-
-            tasks.AddRange(page.Items);
-            token = NextToken(page, token, ref pages);
         }
-        while (token is not null && tasks.Count < 100_000);
+
+        // WES 1.1 pages the tasks; a 1.0 server has no such endpoint and keeps them in the run log.
+        if (tasks is null)
+        {
+            log ??= await client.GetRunLogAsync(remoteRunId, cancellationToken);
+            tasks = [.. log.TaskLogs ?? []];
+        }
 
         var stored = new List<RunTask>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
@@ -115,10 +114,6 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         await SafeFiles.WriteTextAsync(Path.Combine(workspace.Root, TasksFileName), JsonSerializer.Serialize(stored), cancellationToken);
     }
 
-    /// <summary>The next page's token; null (stop) after MaxPages, on an empty page, or when the remote repeats a token.</summary>
-    private static string? NextToken<T>(RemotePage<T> page, string? previous, ref int pages) =>
-        ++pages < MaxPages && page.Items.Count > 0 && page.NextPageToken != previous ? page.NextPageToken : null;
-
     /// <summary>
     /// Copies the files the remote lists into our outputs folder, then points each output "location" (a file URL or
     /// a link at the remote) that names one of them at its copy, which our outputs endpoints serve.
@@ -126,20 +121,10 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
     private async Task CollectOutputsAsync(RunWorkspace workspace, string remoteRunId, JsonObject? outputs, CopyBudget budget, List<string> notes, CancellationToken cancellationToken)
     {
         var copied = new List<string>();
-        string? token = null;
-        var pages = 0;
-        do
+        var listed = false;
+        await foreach (var page in RemoteWesClient.PagesAsync(token => client.ListOutputsAsync(remoteRunId, token, cancellationToken), MaxPages))
         {
-            if (await client.ListOutputsAsync(remoteRunId, token, cancellationToken) is not { } page)
-            {
-                if (outputs is { Count: > 0 })
-                {
-                    notes.Add($"{client.Describe()} lists no output files; the outputs name files at the remote.");
-                }
-
-                break;
-            }
-
+            listed = true;
             foreach (var file in page.Items)
             {
                 var url = RemoteWesAnswers.Link(client.BaseUrl, file.Url)
@@ -153,10 +138,12 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
                     copied.Add(file.Path);
                 }
             }
-
-            token = NextToken(page, token, ref pages);
         }
-        while (token is not null);
+
+        if (!listed && outputs is { Count: > 0 })
+        {
+            notes.Add($"{client.Describe()} lists no output files; the outputs name files at the remote.");
+        }
 
         Relocate(outputs, copied, workspace.OutputsDir);
     }

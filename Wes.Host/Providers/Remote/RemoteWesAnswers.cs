@@ -28,18 +28,14 @@ public static class RemoteWesAnswers
 {
     public static string? RunId(string body) => Parse(body) is JsonObject root ? Text(root["run_id"]) ?? Text(root["id"]) : null;
 
-    /// <summary>
-    /// Which listed run (WES 1.1 lists each run's tags) carries the tag wes.forwarded_run_id = <paramref name="runId"/>,
-    /// and the next page's token.
-    /// </summary>
-    public static (string? RemoteRunId, string? NextPageToken) Forwarded(string body, string runId)
+    /// <summary>GET /runs with each listed run's wes.forwarded_run_id tag (WES 1.1 lists each run's tags; null when it shows none).</summary>
+    public static RemotePage<(string? RunId, string? ForwardedRunId)> Tagged(string body)
     {
         var root = Parse(body) as JsonObject;
-        var found = ((root?["runs"] ?? root?["workflows"]) as JsonArray)?.OfType<JsonObject>()
-            .Where(r => r["tags"] is JsonObject tags && Text(tags["wes.forwarded_run_id"]) == runId)
-            .Select(r => Text(r["run_id"]) ?? Text(r["id"]))
-            .FirstOrDefault(id => !string.IsNullOrEmpty(id));
-        return (found, NonEmpty(Text(root?["next_page_token"])));
+        var runs = ((root?["runs"] ?? root?["workflows"]) as JsonArray)?.OfType<JsonObject>()
+            .Select(r => (Text(r["run_id"]) ?? Text(r["id"]), r["tags"] is JsonObject tags ? Text(tags["wes.forwarded_run_id"]) : null))
+            .ToList() ?? [];
+        return new RemotePage<(string?, string?)>(runs, NonEmpty(Text(root?["next_page_token"])));
     }
 
     /// <summary>The start of a body, on one line, for a message.</summary>

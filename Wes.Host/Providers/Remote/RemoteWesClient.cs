@@ -74,21 +74,40 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
     /// </summary>
     public async Task<string?> FindForwardedAsync(string runId, CancellationToken cancellationToken)
     {
-        string? token = null;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var page = 0; page < 3; page++)
+        await foreach (var page in PagesAsync(async token => RemoteWesAnswers.Tagged(await GetAsync("runs?page_size=100" + Token(token), cancellationToken)), 3))
         {
-            var body = await GetAsync("runs?page_size=100" + Token(token), cancellationToken);
-            var (found, next) = RemoteWesAnswers.Forwarded(body, runId);
-            if (found is not null || next is null || !seen.Add(next))
+            if (page.Items.FirstOrDefault(r => r.ForwardedRunId == runId && !string.IsNullOrEmpty(r.RunId)).RunId is { } found)
             {
                 return found;
             }
-
-            token = next;
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The pages of a listing, from the first: they end after <paramref name="maxPages"/>, at a page without a next
+    /// token, at an empty page, when the remote hands out a token it gave before (it would page on forever), or when
+    /// <paramref name="read"/> answers null (the remote has no such listing).
+    /// </summary>
+    public static async IAsyncEnumerable<RemotePage<T>> PagesAsync<T>(Func<string?, Task<RemotePage<T>?>> read, int maxPages)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? token = null;
+        for (var pages = 0; pages < maxPages; pages++)
+        {
+            if (await read(token) is not { } page)
+            {
+                yield break;
+            }
+
+            yield return page;
+            token = page.NextPageToken;
+            if (token is null || page.Items.Count == 0 || !seen.Add(token))
+            {
+                yield break;
+            }
+        }
     }
 
     public async Task<RunState> GetStatusAsync(string runId, CancellationToken cancellationToken) =>
