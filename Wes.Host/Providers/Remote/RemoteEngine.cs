@@ -14,7 +14,6 @@ public sealed class RemoteEngine(
     IWorkflowEngine? sameEngine)
     : IWorkflowEngine
 {
-    public string Remote => remote;
     public string Name => name;
     public string WorkflowType => workflowType;
     public IReadOnlyList<string> WorkflowTypeAliases => typeDefinition?.WorkflowTypeAliases ?? [];

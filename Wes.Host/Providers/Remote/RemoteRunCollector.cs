@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Wes.Execution;
-using Wes.Execution.Engines;
 using Wes.Runs;
 
 namespace Wes.Providers.Remote;
@@ -19,7 +18,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
     public const string TasksFileName = "remote-tasks.json";
 
     /// <summary>Pages of tasks or outputs read per run (of 500 each): a remote that pages on forever is not followed further.</summary>
-    public const int MaxPages = 200;
+    private const int MaxPages = 200;
 
     public async Task<CollectedRun> CollectAsync(RunWorkspace workspace, string remoteRunId, CancellationToken cancellationToken)
     {

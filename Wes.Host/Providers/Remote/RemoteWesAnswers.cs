@@ -10,7 +10,7 @@ public sealed record RemoteLog(
     string? Name, IReadOnlyList<string>? Cmd, long? StartTime, long? EndTime, string? Stdout, string? Stderr, int? ExitCode,
     IReadOnlyList<string> SystemLogs, string? Id = null);
 
-public sealed record RemoteRunLog(RunState State, JsonObject? Outputs, RemoteLog? RunLog, IReadOnlyList<RemoteLog>? TaskLogs, string? TaskLogsUrl);
+public sealed record RemoteRunLog(RunState State, JsonObject? Outputs, RemoteLog? RunLog, IReadOnlyList<RemoteLog>? TaskLogs);
 
 public sealed record RemotePage<T>(IReadOnlyList<T> Items, string? NextPageToken);
 
@@ -18,7 +18,7 @@ public sealed record RemotePage<T>(IReadOnlyList<T> Items, string? NextPageToken
 public sealed record RemoteServiceInfo(IReadOnlyDictionary<string, IReadOnlyList<string>> TypeVersions, IReadOnlyDictionary<string, IReadOnlyList<string>> EngineVersions);
 
 /// <summary>An output file a remote lists (this server's GET /runs/{id}/outputs extension).</summary>
-public sealed record RemoteOutputFile(string Path, long? Size, string? Url);
+public sealed record RemoteOutputFile(string Path, string? Url);
 
 /// <summary>
 /// Reads what WES servers answer, as real ones send it: WES 1.0 and 1.1 shapes, "workflows" for "runs", numbers for
@@ -59,8 +59,7 @@ public static class RemoteWesAnswers
             State(root["state"]),
             root["outputs"] as JsonObject,
             Log(root["run_log"] as JsonObject),
-            taskLogs?.OfType<JsonObject>().Select(Log).OfType<RemoteLog>().ToList(),
-            Text(root["task_logs_url"]));
+            taskLogs?.OfType<JsonObject>().Select(Log).OfType<RemoteLog>().ToList());
     }
 
     /// <summary>GET /runs/{id}/tasks (WES 1.1): the list is "task_logs", or "tasks" as some servers name it.</summary>
@@ -94,7 +93,7 @@ public static class RemoteWesAnswers
     {
         var root = Parse(body) as JsonObject;
         var files = ((root?["files"] ?? root?["outputs"]) as JsonArray)?.OfType<JsonObject>()
-            .Select(f => new RemoteOutputFile(Text(f["path"]) ?? "", Number(f["size"]), Text(f["url"])))
+            .Select(f => new RemoteOutputFile(Text(f["path"]) ?? "", Text(f["url"])))
             .Where(f => f.Path.Length > 0).ToList() ?? [];
         return new RemotePage<RemoteOutputFile>(files, NonEmpty(Text(root?["next_page_token"])));
     }

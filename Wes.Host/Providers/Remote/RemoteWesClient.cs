@@ -26,14 +26,12 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
     public const string HttpClientPrefix = "wes-remote:";
 
     /// <summary>Largest answer read: a listing page of 500 runs or tasks is far smaller.</summary>
-    public const int MaxAnswerBytes = 16 * 1024 * 1024;
+    private const int MaxAnswerBytes = 16 * 1024 * 1024;
 
     private const int MaxErrorBytes = 64 * 1024;
 
     /// <summary>With a trailing slash, so relative references ("runs/x") resolve below the base path.</summary>
     public Uri BaseUrl { get; } = new(options.Url!.TrimEnd('/') + "/");
-
-    public string Name => name;
 
     /// <summary>
     /// Posts a run. Any 2xx means the remote took it: an answer without a usable run id is then a failure with
@@ -51,7 +49,7 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         string body = "";
         try
         {
-            body = await ReadAsync(response, MaxAnswerBytes, call.Token);
+            body = await ReadAsync(response, MaxAnswerBytes, cutLonger: false, call.Token);
             if (RemoteWesAnswers.RunId(body) is { Length: > 0 } runId)
             {
                 return runId;
@@ -176,7 +174,7 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         await ThrowUnlessSuccessAsync(request, response, call.Token, cancellationToken);
         try
         {
-            return await ReadAsync(response, MaxAnswerBytes, call.Token);
+            return await ReadAsync(response, MaxAnswerBytes, cutLonger: false, call.Token);
         }
         catch (Exception ex) when (Unreachable(ex, cancellationToken) || ex is InvalidDataException)
         {
@@ -219,7 +217,7 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         string body;
         try
         {
-            body = await ReadAsync(response, MaxErrorBytes, call);
+            body = await ReadAsync(response, MaxErrorBytes, cutLonger: true, call);
         }
         catch (Exception ex) when (Unreachable(ex, caller) || ex is InvalidDataException)
         {
@@ -231,8 +229,9 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
             (int)response.StatusCode);
     }
 
-    /// <summary>The answer as text, at most <paramref name="maxBytes"/> (an error's start is enough; a longer answer is not one this server reads).</summary>
-    private static async Task<string> ReadAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>The answer as text, at most <paramref name="maxBytes"/>.</summary>
+    /// <param name="cutLonger">True to keep the start of a longer answer (an error's start is enough), false to refuse it (a longer answer is not one this server reads).</param>
+    private static async Task<string> ReadAsync(HttpResponseMessage response, int maxBytes, bool cutLonger, CancellationToken cancellationToken)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         var buffer = new MemoryStream();
@@ -242,7 +241,7 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         {
             if (buffer.Length + read > maxBytes)
             {
-                if (maxBytes == MaxErrorBytes)
+                if (cutLonger)
                 {
                     buffer.Write(chunk, 0, (int)(maxBytes - buffer.Length));
                     break;

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Wes.Execution;
 using Wes.Execution.Engines;
 using Wes.Runs;
@@ -29,8 +28,6 @@ public sealed partial class RemoteWesProvider(
     public bool OfferedByDefault => true;
 
     public RemoteRunPoller Poller => _poller;
-
-    public IReadOnlyList<RemoteEngine> Engines => engines;
 
     public Task<IReadOnlyList<AvailableEngine>> GetEnginesAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<AvailableEngine>>(engines.Select(e => new AvailableEngine(e, _versions.Of(e.Name), e.Executable)).ToArray());

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Wes.Tests.Support;
 
 namespace Wes.Tests.Providers.Remote;
