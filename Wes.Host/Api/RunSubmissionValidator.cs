@@ -106,6 +106,7 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
         var namedAll = s.WorkflowEngine is null ? [] : s.Engines.Where(e => string.Equals(e.Name, s.WorkflowEngine.Trim(), StringComparison.OrdinalIgnoreCase)).ToList();
         // A remote's engine may run several types, one engine entry each: the one for the requested type answers.
         var named = namedAll.FirstOrDefault(e => e.WorkflowType == type) ?? namedAll.FirstOrDefault();
+        var chosen = s.ResolveEngine();
         string? problem = null;
         if (registered.Count == 0)
         {
@@ -119,22 +120,22 @@ public sealed class RunSubmissionValidator : AbstractValidator<RunSubmission>
         {
             problem = $"workflow_engine '{s.WorkflowEngine}' does not run {type}; available engines for {type}: {installedNames}.";
         }
-        else if (s.ResolveEngine() is null)
+        else if (chosen is null)
         {
             problem = $"workflow_engine '{s.WorkflowEngine}' is not installed on this server; available engines for {type}: {installedNames}.";
         }
 
-        if (problem is not null)
+        // Each branch above that finds no engine names a problem.
+        if (problem is not null || chosen is null)
         {
-            context.AddFailure("workflow_type", problem);
+            context.AddFailure("workflow_type", problem ?? "");
             return;
         }
 
-        CheckVersions(s, context, s.ResolveEngine()!);
-        if (s.ResolveEngine()!.Engine is not Providers.Remote.RemoteEngine { PassesParametersThrough: true })
+        CheckVersions(s, context, chosen);
+        if (chosen.Engine.ChecksParameters)
         {
-            // A remote engine this server has no definition of judges its parameters itself.
-            CheckEngineParameters(s, context, s.ResolveEngine()!.Engine);
+            CheckEngineParameters(s, context, chosen.Engine);
         }
     }
 

@@ -23,6 +23,36 @@ public static class SafeFiles
     }
 
     /// <summary>
+    /// Copies <paramref name="source"/> into a file created afresh (see <see cref="CreateNew"/>), at most
+    /// <paramref name="maxBytes"/>; answers the bytes written and whether the source had more (one byte is read past
+    /// the cap to tell). Each read must return within <paramref name="readTimeout"/>: a large copy may take long, a
+    /// source that sends nothing for that long is stalled.
+    /// </summary>
+    public static async Task<(long Bytes, bool Cut)> CopyCappedAsync(
+        Stream source, string target, long maxBytes, TimeSpan readTimeout, CancellationToken cancellationToken)
+    {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await using var file = CreateNew(target);
+        var buffer = new byte[81920];
+        long total = 0;
+        while (total < maxBytes)
+        {
+            idle.CancelAfter(readTimeout);
+            var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, maxBytes - total)), idle.Token);
+            if (read == 0)
+            {
+                return (total, false);
+            }
+
+            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            total += read;
+        }
+
+        idle.CancelAfter(readTimeout);
+        return (total, await source.ReadAsync(buffer.AsMemory(0, 1), idle.Token) > 0);
+    }
+
+    /// <summary>
     /// Opens <paramref name="relativePath"/> below <paramref name="folder"/> for reading without following any link on
     /// the way; <paramref name="refusal"/> says why nothing was opened. The checks are made on the open descriptor
     /// itself, so swapping the file after the check cannot change what is read.

@@ -36,22 +36,8 @@ public sealed class WorkflowFetcher(IHttpClientFactory httpClients, IOptions<Wes
 
             await using var source = await response.Content.ReadAsStreamAsync(timeout.Token);
             // A link left in the folder by an earlier attempt is replaced, never written through.
-            await using var file = SafeFiles.CreateNew(target);
-            var buffer = new byte[81920];
-            long total = 0;
-            int read;
-            while ((read = await source.ReadAsync(buffer, timeout.Token)) > 0)
-            {
-                total += read;
-                if (total > limits.WorkflowDownloadMaxBytes)
-                {
-                    throw TooLarge(url, limits.WorkflowDownloadMaxBytes);
-                }
-
-                await file.WriteAsync(buffer.AsMemory(0, read), timeout.Token);
-            }
-
-            return target;
+            var (_, cut) = await SafeFiles.CopyCappedAsync(source, target, limits.WorkflowDownloadMaxBytes, Timeout.InfiniteTimeSpan, timeout.Token);
+            return cut ? throw TooLarge(url, limits.WorkflowDownloadMaxBytes) : target;
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -37,6 +37,9 @@ public interface IWorkflowEngine
 
     IReadOnlyList<EngineParameter> Parameters { get; }
 
+    /// <summary>Whether submissions' workflow_engine_parameters are checked against <see cref="Parameters"/>; false when whoever runs the engine judges them.</summary>
+    bool ChecksParameters => true;
+
     /// <summary>Maps a submitted type version to its canonical spelling, or null if unsupported.</summary>
     string? NormalizeTypeVersion(string version);
 

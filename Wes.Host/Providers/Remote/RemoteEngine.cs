@@ -14,7 +14,6 @@ public sealed class RemoteEngine(
     IWorkflowEngine? sameEngine)
     : IWorkflowEngine
 {
-    public string Remote => remote;
     public string Name => name;
     public string WorkflowType => workflowType;
     public IReadOnlyList<string> WorkflowTypeAliases => typeDefinition?.WorkflowTypeAliases ?? [];
@@ -24,8 +23,8 @@ public sealed class RemoteEngine(
     public string InstallHint => $"the remote WES server '{remote}' runs it";
     public IReadOnlyList<EngineParameter> Parameters => sameEngine?.Parameters ?? [];
 
-    /// <summary>True when no local definition of the engine exists: its workflow_engine_parameters go to the remote unchecked.</summary>
-    public bool PassesParametersThrough => sameEngine is null;
+    /// <summary>False when no local definition of the engine exists: its workflow_engine_parameters go to the remote unchecked.</summary>
+    public bool ChecksParameters => sameEngine is not null;
 
     public string? NormalizeTypeVersion(string version)
     {

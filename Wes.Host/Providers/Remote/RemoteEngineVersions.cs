@@ -25,6 +25,13 @@ public sealed class RemoteEngineVersions(RemoteWesClient client, TimeProvider cl
         return known is { Count: > 0 } ? known[^1][..Math.Min(known[^1].Length, 64)] : Unknown;
     }
 
+    /// <summary>Keeps what a service-info asked for another reason said, so the versions need no call of their own.</summary>
+    public void Remember(RemoteServiceInfo info)
+    {
+        _versions = info.EngineVersions;
+        _askedAt = clock.GetUtcNow();
+    }
+
     private async Task AskAsync()
     {
         try

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Wes.Execution;
-using Wes.Execution.Engines;
 using Wes.Runs;
 
 namespace Wes.Providers.Remote;
@@ -19,7 +18,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
     public const string TasksFileName = "remote-tasks.json";
 
     /// <summary>Pages of tasks or outputs read per run (of 500 each): a remote that pages on forever is not followed further.</summary>
-    public const int MaxPages = 200;
+    private const int MaxPages = 200;
 
     public async Task<CollectedRun> CollectAsync(RunWorkspace workspace, string remoteRunId, CancellationToken cancellationToken)
     {
@@ -42,8 +41,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
     {
         try
         {
-            var log = await client.GetRunLogAsync(remoteRunId, cancellationToken);
-            await CollectTasksAsync(workspace, remoteRunId, log, new CopyBudget(0), notes: null, cancellationToken);
+            await CollectTasksAsync(workspace, remoteRunId, log: null, new CopyBudget(0), notes: null, cancellationToken);
         }
         catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
@@ -65,36 +63,39 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         }
     }
 
+    /// <param name="log">The run log when it was read already; otherwise it is read only if the remote lists no tasks.</param>
     /// <param name="notes">Null while the run goes on: the task logs are then left for the end.</param>
-    private async Task CollectTasksAsync(RunWorkspace workspace, string remoteRunId, RemoteRunLog log, CopyBudget budget, List<string>? notes, CancellationToken cancellationToken)
+    private async Task CollectTasksAsync(RunWorkspace workspace, string remoteRunId, RemoteRunLog? log, CopyBudget budget, List<string>? notes, CancellationToken cancellationToken)
     {
-        var tasks = new List<RemoteLog>();
-        string? token = null;
-        var pages = 0;
-        // WES 1.1 pages the tasks; a 1.0 server has no such endpoint and keeps them in the run log.
-        do
+        List<RemoteLog>? tasks = null;
+        await foreach (var page in RemoteWesClient.PagesAsync(token => client.ListTasksAsync(remoteRunId, token, cancellationToken), MaxPages))
         {
-            if (await client.ListTasksAsync(remoteRunId, token, cancellationToken) is not { } page)
+            (tasks ??= []).AddRange(page.Items);
+            if (tasks.Count >= 100_000)
             {
-                tasks = [.. log.TaskLogs ?? []];
                 break;
             }
-
-            tasks.AddRange(page.Items);
-            token = NextToken(page, token, ref pages);
         }
-        while (token is not null && tasks.Count < 100_000);
+
+        // WES 1.1 pages the tasks; a 1.0 server has no such endpoint and keeps them in the run log.
+        if (tasks is null)
+        {
+            log ??= await client.GetRunLogAsync(remoteRunId, cancellationToken);
+            tasks = [.. log.TaskLogs ?? []];
+        }
 
         var stored = new List<RunTask>();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < tasks.Count; i++)
         {
             var task = tasks[i];
             var taskId = task.Id ?? task.Name ?? $"task-{i + 1}";
-            if (taskId.Length > 200 || stored.Any(t => t.TaskId == taskId))
+            if (taskId.Length > 200 || ids.Contains(taskId))
             {
                 taskId = $"task-{i + 1}";
             }
 
+            ids.Add(taskId);
             if (notes is not null)
             {
                 await CopyAsync(task.Stdout, workspace.TaskLogPath(taskId, TaskLogStream.Stdout), $"task {taskId} stdout", budget, notes, cancellationToken);
@@ -112,10 +113,6 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         await SafeFiles.WriteTextAsync(Path.Combine(workspace.Root, TasksFileName), JsonSerializer.Serialize(stored), cancellationToken);
     }
 
-    /// <summary>The next page's token; null (stop) after MaxPages, on an empty page, or when the remote repeats a token.</summary>
-    private static string? NextToken<T>(RemotePage<T> page, string? previous, ref int pages) =>
-        ++pages < MaxPages && page.Items.Count > 0 && page.NextPageToken != previous ? page.NextPageToken : null;
-
     /// <summary>
     /// Copies the files the remote lists into our outputs folder, then points each output "location" (a file URL or
     /// a link at the remote) that names one of them at its copy, which our outputs endpoints serve.
@@ -123,38 +120,29 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
     private async Task CollectOutputsAsync(RunWorkspace workspace, string remoteRunId, JsonObject? outputs, CopyBudget budget, List<string> notes, CancellationToken cancellationToken)
     {
         var copied = new List<string>();
-        string? token = null;
-        var pages = 0;
-        do
+        var listed = false;
+        await foreach (var page in RemoteWesClient.PagesAsync(token => client.ListOutputsAsync(remoteRunId, token, cancellationToken), MaxPages))
         {
-            if (await client.ListOutputsAsync(remoteRunId, token, cancellationToken) is not { } page)
-            {
-                if (outputs is { Count: > 0 })
-                {
-                    notes.Add($"{client.Describe()} lists no output files; the outputs name files at the remote.");
-                }
-
-                break;
-            }
-
+            listed = true;
             foreach (var file in page.Items)
             {
-                var target = IsPlainRelative(file.Path) ? Path.GetFullPath(Path.Combine(workspace.OutputsDir, file.Path)) : null;
                 var url = RemoteWesAnswers.Link(client.BaseUrl, file.Url)
                     ?? new Uri(client.BaseUrl, $"runs/{Uri.EscapeDataString(remoteRunId)}/outputs/{string.Join('/', file.Path.Split('/').Select(Uri.EscapeDataString))}");
-                if (target is null || !target.StartsWith(workspace.OutputsDir + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                if (!IsPlainRelative(file.Path))
                 {
                     notes.Add($"Output '{file.Path}' at the remote has a path that would leave the outputs folder; not copied.");
                 }
-                else if (await CopyAsync(url.AbsoluteUri, target, $"output {file.Path}", budget, notes, cancellationToken))
+                else if (await CopyAsync(url.AbsoluteUri, Path.Combine(workspace.OutputsDir, file.Path), $"output {file.Path}", budget, notes, cancellationToken))
                 {
                     copied.Add(file.Path);
                 }
             }
-
-            token = NextToken(page, token, ref pages);
         }
-        while (token is not null);
+
+        if (!listed && outputs is { Count: > 0 })
+        {
+            notes.Add($"{client.Describe()} lists no output files; the outputs name files at the remote.");
+        }
 
         Relocate(outputs, copied, workspace.OutputsDir);
     }
@@ -167,8 +155,13 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
             case JsonObject obj:
                 foreach (var key in new[] { "location", "path" })
                 {
-                    if (obj[key] is JsonValue value && value.TryGetValue<string>(out var location) &&
-                        copied.Where(rel => Unescaped(location).EndsWith("/" + rel, StringComparison.Ordinal)).MaxBy(rel => rel.Length) is { } match)
+                    if (obj[key] is not JsonValue value || !value.TryGetValue<string>(out var location))
+                    {
+                        continue;
+                    }
+
+                    var unescaped = Unescaped(location);
+                    if (copied.Where(rel => unescaped.EndsWith("/" + rel, StringComparison.Ordinal)).MaxBy(rel => rel.Length) is { } match)
                     {
                         var local = Path.Combine(outputsDir, match);
                         obj[key] = key == "path" ? local : new Uri(local).AbsoluteUri;
@@ -191,7 +184,7 @@ public sealed class RemoteRunCollector(RemoteWesClient client, RemoteWesOptions 
         }
     }
 
-    /// <summary>"a/b.txt", never "/a", "../a", "a//b" or a name with a backslash or control character.</summary>
+    /// <summary>"a/b.txt", never "/a", "../a", "a//b" or a name with a backslash or control character: so it stays below the folder it is joined to.</summary>
     private static bool IsPlainRelative(string path) =>
         !path.StartsWith('/') && !path.Contains('\\') && !path.Any(char.IsControl) && path.Split('/').All(segment => segment is not ("" or "." or ".."));
 

@@ -172,21 +172,18 @@ public sealed class RemoteRunPoller(RemoteWesClient client, RemoteWesOptions opt
     private async Task<Dictionary<string, RunState>?> ListAsync(int watched)
     {
         var states = new Dictionary<string, RunState>(StringComparer.Ordinal);
-        string? token = null;
         try
         {
-            for (var page = 0; page < ListingPages; page++)
+            var pages = RemoteWesClient.PagesAsync(async token => await client.ListRunsAsync(Math.Min(500, watched * 2), token, CancellationToken.None), ListingPages);
+            await foreach (var answer in pages)
             {
-                var answer = await client.ListRunsAsync(Math.Min(500, watched * 2), token, CancellationToken.None);
                 // An entry without a state the listing names says nothing: its run gets a status call of its own.
                 foreach (var (runId, state) in answer.Items.Where(r => r.State != RunState.Unknown))
                 {
                     states.TryAdd(runId, state);
                 }
 
-                var previous = token;
-                token = answer.NextPageToken;
-                if (token is null || token == previous || answer.Items.Count == 0 || _watched.Keys.All(states.ContainsKey))
+                if (_watched.Keys.All(states.ContainsKey))
                 {
                     break;
                 }

@@ -74,7 +74,9 @@ public static class RemoteSubmission
                 continue;
             }
 
-            var content = new StreamContent(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true));
+            // Never a plain open: a FIFO among the attachments would block it for good.
+            var stream = RegularFile.TryOpen(path, out _) ?? throw new IOException($"attachment '{relative}' is not a regular file that can be read");
+            var content = new StreamContent(stream, 81920);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
             form.Add(content, "workflow_attachment", relative);
         }

@@ -10,7 +10,7 @@ public sealed record RemoteLog(
     string? Name, IReadOnlyList<string>? Cmd, long? StartTime, long? EndTime, string? Stdout, string? Stderr, int? ExitCode,
     IReadOnlyList<string> SystemLogs, string? Id = null);
 
-public sealed record RemoteRunLog(RunState State, JsonObject? Outputs, RemoteLog? RunLog, IReadOnlyList<RemoteLog>? TaskLogs, string? TaskLogsUrl);
+public sealed record RemoteRunLog(RunState State, JsonObject? Outputs, RemoteLog? RunLog, IReadOnlyList<RemoteLog>? TaskLogs);
 
 public sealed record RemotePage<T>(IReadOnlyList<T> Items, string? NextPageToken);
 
@@ -18,7 +18,7 @@ public sealed record RemotePage<T>(IReadOnlyList<T> Items, string? NextPageToken
 public sealed record RemoteServiceInfo(IReadOnlyDictionary<string, IReadOnlyList<string>> TypeVersions, IReadOnlyDictionary<string, IReadOnlyList<string>> EngineVersions);
 
 /// <summary>An output file a remote lists (this server's GET /runs/{id}/outputs extension).</summary>
-public sealed record RemoteOutputFile(string Path, long? Size, string? Url);
+public sealed record RemoteOutputFile(string Path, string? Url);
 
 /// <summary>
 /// Reads what WES servers answer, as real ones send it: WES 1.0 and 1.1 shapes, "workflows" for "runs", numbers for
@@ -28,18 +28,14 @@ public static class RemoteWesAnswers
 {
     public static string? RunId(string body) => Parse(body) is JsonObject root ? Text(root["run_id"]) ?? Text(root["id"]) : null;
 
-    /// <summary>
-    /// Which listed run (WES 1.1 lists each run's tags) carries the tag wes.forwarded_run_id = <paramref name="runId"/>,
-    /// and the next page's token.
-    /// </summary>
-    public static (string? RemoteRunId, string? NextPageToken) Forwarded(string body, string runId)
+    /// <summary>GET /runs with each listed run's wes.forwarded_run_id tag (WES 1.1 lists each run's tags; null when it shows none).</summary>
+    public static RemotePage<(string? RunId, string? ForwardedRunId)> Tagged(string body)
     {
         var root = Parse(body) as JsonObject;
-        var found = ((root?["runs"] ?? root?["workflows"]) as JsonArray)?.OfType<JsonObject>()
-            .Where(r => r["tags"] is JsonObject tags && Text(tags["wes.forwarded_run_id"]) == runId)
-            .Select(r => Text(r["run_id"]) ?? Text(r["id"]))
-            .FirstOrDefault(id => !string.IsNullOrEmpty(id));
-        return (found, NonEmpty(Text(root?["next_page_token"])));
+        var runs = ((root?["runs"] ?? root?["workflows"]) as JsonArray)?.OfType<JsonObject>()
+            .Select(r => (Text(r["run_id"]) ?? Text(r["id"]), r["tags"] is JsonObject tags ? Text(tags["wes.forwarded_run_id"]) : null))
+            .ToList() ?? [];
+        return new RemotePage<(string?, string?)>(runs, NonEmpty(Text(root?["next_page_token"])));
     }
 
     /// <summary>The start of a body, on one line, for a message.</summary>
@@ -63,8 +59,7 @@ public static class RemoteWesAnswers
             State(root["state"]),
             root["outputs"] as JsonObject,
             Log(root["run_log"] as JsonObject),
-            taskLogs?.OfType<JsonObject>().Select(Log).OfType<RemoteLog>().ToList(),
-            Text(root["task_logs_url"]));
+            taskLogs?.OfType<JsonObject>().Select(Log).OfType<RemoteLog>().ToList());
     }
 
     /// <summary>GET /runs/{id}/tasks (WES 1.1): the list is "task_logs", or "tasks" as some servers name it.</summary>
@@ -98,7 +93,7 @@ public static class RemoteWesAnswers
     {
         var root = Parse(body) as JsonObject;
         var files = ((root?["files"] ?? root?["outputs"]) as JsonArray)?.OfType<JsonObject>()
-            .Select(f => new RemoteOutputFile(Text(f["path"]) ?? "", Number(f["size"]), Text(f["url"])))
+            .Select(f => new RemoteOutputFile(Text(f["path"]) ?? "", Text(f["url"])))
             .Where(f => f.Path.Length > 0).ToList() ?? [];
         return new RemotePage<RemoteOutputFile>(files, NonEmpty(Text(root?["next_page_token"])));
     }
@@ -153,44 +148,8 @@ public static class RemoteWesAnswers
         _ => [],
     };
 
-    /// <summary>
-    /// Parses the body and reads every property once, so that whatever a remote sends (duplicate keys, which JsonObject
-    /// throws ArgumentException for on first use) fails here, as a <see cref="JsonException"/>.
-    /// </summary>
-    private static JsonNode? Parse(string body)
-    {
-        try
-        {
-            var node = JsonNode.Parse(body, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
-            Touch(node);
-            return node;
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
-        {
-            throw new JsonException($"the answer is not JSON this server can read: {ex.Message}", ex);
-        }
-    }
-
-    private static void Touch(JsonNode? node)
-    {
-        switch (node)
-        {
-            case JsonObject obj:
-                foreach (var (_, value) in obj)
-                {
-                    Touch(value);
-                }
-
-                break;
-            case JsonArray list:
-                foreach (var item in list)
-                {
-                    Touch(item);
-                }
-
-                break;
-        }
-    }
+    /// <summary>Duplicate keys and text that is not valid Unicode fail here, as a <see cref="JsonException"/>, not on first use.</summary>
+    private static JsonNode? Parse(string body) => Api.StrictJson.Parse(body);
 
     /// <summary>A string, or a number or boolean as its text; null for null, objects and arrays.</summary>
     private static string? Text(JsonNode? node) => node is JsonValue value

@@ -26,14 +26,12 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
     public const string HttpClientPrefix = "wes-remote:";
 
     /// <summary>Largest answer read: a listing page of 500 runs or tasks is far smaller.</summary>
-    public const int MaxAnswerBytes = 16 * 1024 * 1024;
+    private const int MaxAnswerBytes = 16 * 1024 * 1024;
 
     private const int MaxErrorBytes = 64 * 1024;
 
     /// <summary>With a trailing slash, so relative references ("runs/x") resolve below the base path.</summary>
     public Uri BaseUrl { get; } = new(options.Url!.TrimEnd('/') + "/");
-
-    public string Name => name;
 
     /// <summary>
     /// Posts a run. Any 2xx means the remote took it: an answer without a usable run id is then a failure with
@@ -51,7 +49,7 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         string body = "";
         try
         {
-            body = await ReadAsync(response, MaxAnswerBytes, call.Token);
+            body = await ReadAsync(response, MaxAnswerBytes, cutLonger: false, call.Token);
             if (RemoteWesAnswers.RunId(body) is { Length: > 0 } runId)
             {
                 return runId;
@@ -74,21 +72,40 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
     /// </summary>
     public async Task<string?> FindForwardedAsync(string runId, CancellationToken cancellationToken)
     {
-        string? token = null;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var page = 0; page < 3; page++)
+        await foreach (var page in PagesAsync(async token => RemoteWesAnswers.Tagged(await GetAsync("runs?page_size=100" + Token(token), cancellationToken)), 3))
         {
-            var body = await GetAsync("runs?page_size=100" + Token(token), cancellationToken);
-            var (found, next) = RemoteWesAnswers.Forwarded(body, runId);
-            if (found is not null || next is null || !seen.Add(next))
+            if (page.Items.FirstOrDefault(r => r.ForwardedRunId == runId && !string.IsNullOrEmpty(r.RunId)).RunId is { } found)
             {
                 return found;
             }
-
-            token = next;
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The pages of a listing, from the first: they end after <paramref name="maxPages"/>, at a page without a next
+    /// token, at an empty page, when the remote hands out a token it gave before (it would page on forever), or when
+    /// <paramref name="read"/> answers null (the remote has no such listing).
+    /// </summary>
+    public static async IAsyncEnumerable<RemotePage<T>> PagesAsync<T>(Func<string?, Task<RemotePage<T>?>> read, int maxPages)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? token = null;
+        for (var pages = 0; pages < maxPages; pages++)
+        {
+            if (await read(token) is not { } page)
+            {
+                yield break;
+            }
+
+            yield return page;
+            token = page.NextPageToken;
+            if (token is null || page.Items.Count == 0 || !seen.Add(token))
+            {
+                yield break;
+            }
+        }
     }
 
     public async Task<RunState> GetStatusAsync(string runId, CancellationToken cancellationToken) =>
@@ -129,26 +146,10 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         try
         {
             await using var source = await response.Content.ReadAsStreamAsync(idle.Token);
+            // From here each read has a whole call's time of its own: a large file may take long, but not stall.
+            idle.CancelAfter(Timeout.InfiniteTimeSpan);
             // A link an earlier copy left is replaced, never written through.
-            await using var file = Execution.SafeFiles.CreateNew(target);
-            var buffer = new byte[81920];
-            long total = 0;
-            while (total < maxBytes)
-            {
-                // A large file may take long; a stream that sends nothing for a whole call's time is stalled.
-                idle.CancelAfter(options.CallTimeout);
-                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, maxBytes - total)), idle.Token);
-                if (read == 0)
-                {
-                    return (total, false);
-                }
-
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                total += read;
-            }
-
-            idle.CancelAfter(options.CallTimeout);
-            return (total, await source.ReadAsync(buffer.AsMemory(0, 1), idle.Token) > 0);
+            return await Execution.SafeFiles.CopyCappedAsync(source, target, maxBytes, options.CallTimeout, cancellationToken);
         }
         catch (Exception ex) when (Unreachable(ex, cancellationToken))
         {
@@ -173,7 +174,7 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         await ThrowUnlessSuccessAsync(request, response, call.Token, cancellationToken);
         try
         {
-            return await ReadAsync(response, MaxAnswerBytes, call.Token);
+            return await ReadAsync(response, MaxAnswerBytes, cutLonger: false, call.Token);
         }
         catch (Exception ex) when (Unreachable(ex, cancellationToken) || ex is InvalidDataException)
         {
@@ -216,7 +217,7 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         string body;
         try
         {
-            body = await ReadAsync(response, MaxErrorBytes, call);
+            body = await ReadAsync(response, MaxErrorBytes, cutLonger: true, call);
         }
         catch (Exception ex) when (Unreachable(ex, caller) || ex is InvalidDataException)
         {
@@ -228,8 +229,9 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
             (int)response.StatusCode);
     }
 
-    /// <summary>The answer as text, at most <paramref name="maxBytes"/> (an error's start is enough; a longer answer is not one this server reads).</summary>
-    private static async Task<string> ReadAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>The answer as text, at most <paramref name="maxBytes"/>.</summary>
+    /// <param name="cutLonger">True to keep the start of a longer answer (an error's start is enough), false to refuse it (a longer answer is not one this server reads).</param>
+    private static async Task<string> ReadAsync(HttpResponseMessage response, int maxBytes, bool cutLonger, CancellationToken cancellationToken)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         var buffer = new MemoryStream();
@@ -239,7 +241,7 @@ public sealed class RemoteWesClient(string name, RemoteWesOptions options, HttpC
         {
             if (buffer.Length + read > maxBytes)
             {
-                if (maxBytes == MaxErrorBytes)
+                if (cutLonger)
                 {
                     buffer.Write(chunk, 0, (int)(maxBytes - buffer.Length));
                     break;

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Wes.Execution;
 using Wes.Execution.Engines;
 using Wes.Runs;
@@ -30,8 +29,6 @@ public sealed partial class RemoteWesProvider(
 
     public RemoteRunPoller Poller => _poller;
 
-    public IReadOnlyList<RemoteEngine> Engines => engines;
-
     public Task<IReadOnlyList<AvailableEngine>> GetEnginesAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<AvailableEngine>>(engines.Select(e => new AvailableEngine(e, _versions.Of(e.Name), e.Executable)).ToArray());
 
@@ -53,7 +50,7 @@ public sealed partial class RemoteWesProvider(
         {
             try
             {
-                await client.GetServiceInfoAsync(cancellationToken);
+                _versions.Remember(await client.GetServiceInfoAsync(cancellationToken));
                 return Prepared();
             }
             catch (RemoteWesException ex) when (ex.IsRefusal)

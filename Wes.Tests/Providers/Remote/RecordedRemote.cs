@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
 using Wes.Providers.Remote;
 
 namespace Wes.Tests.Providers.Remote;
@@ -49,8 +50,25 @@ public sealed class RecordedRemote : HttpMessageHandler
         }
     }
 
-    public RemoteWesClient Client(string name = "rec", string? token = null) =>
-        new(name, new RemoteWesOptions { Url = BaseUrl, Token = token }, new HttpClient(this, disposeHandler: false));
+    /// <summary>Settings of this remote as "rec", polled fast so that the runs a test follows end quickly.</summary>
+    public static RemoteWesOptions Options(double timeoutSeconds = 300, string? token = null) =>
+        new() { Url = BaseUrl, Token = token, PollSeconds = 0.05, TimeoutSeconds = timeoutSeconds };
+
+    public RemoteWesClient Client(double timeoutSeconds = 300, string? token = null) => Client(Options(timeoutSeconds, token));
+
+    public RemoteRunPoller Poller(double timeoutSeconds = 30)
+    {
+        var options = Options(timeoutSeconds);
+        return new RemoteRunPoller(Client(options), options, TimeProvider.System, NullLogger.Instance);
+    }
+
+    public RemoteWesProvider Provider(double timeoutSeconds = 30)
+    {
+        var options = Options(timeoutSeconds);
+        return new RemoteWesProvider("rec", options, Client(options), [], TimeProvider.System, NullLogger.Instance);
+    }
+
+    private RemoteWesClient Client(RemoteWesOptions options) => new("rec", options, new HttpClient(this, disposeHandler: false));
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

@@ -18,16 +18,13 @@ public sealed class RemoteHardeningTests : IDisposable
 
     public void Dispose() => TempDirectory.Delete(_runsDir);
 
-    private static RemoteWesClient Client(RecordedRemote remote, double timeoutSeconds) =>
-        new("rec", new RemoteWesOptions { Url = RecordedRemote.BaseUrl, TimeoutSeconds = timeoutSeconds }, new HttpClient(remote, disposeHandler: false));
-
     [Fact]
     public async Task A_post_the_remote_took_with_an_unreadable_answer_is_never_posted_again()
     {
         var remote = new RecordedRemote().Answer("POST", Runs, "<html>queued</html>", HttpStatusCode.Created);
 
         var error = await Assert.ThrowsAsync<PreparationException>(() =>
-            RemoteRetryTests.Provider(remote).StartAsync(RemoteRetryTests.Request(_runsDir), new PreparedWork([]), CancellationToken.None));
+            remote.Provider().StartAsync(RemoteRetryTests.Request(_runsDir), new PreparedWork([]), CancellationToken.None));
 
         Assert.False(error.Retryable);
         Assert.Contains("remote WES server 'rec'", error.Message, StringComparison.Ordinal);
@@ -45,7 +42,7 @@ public sealed class RemoteHardeningTests : IDisposable
                           {"run_id": "r9", "state": "QUEUED", "tags": {"wes.forwarded_run_id": "front-1"}}]}
                 """);
 
-        var handle = await RemoteRetryTests.Provider(remote).StartAsync(RemoteRetryTests.Request(_runsDir), new PreparedWork([]), CancellationToken.None);
+        var handle = await remote.Provider().StartAsync(RemoteRetryTests.Request(_runsDir), new PreparedWork([]), CancellationToken.None);
 
         Assert.Equal("wes-remote:rec:r9", handle);
         Assert.Equal(1, remote.Count("POST", Runs));
@@ -56,7 +53,7 @@ public sealed class RemoteHardeningTests : IDisposable
     {
         var remote = new RecordedRemote().Stall("GET", Runs + "/r1/status");
 
-        var error = await Assert.ThrowsAsync<RemoteWesException>(() => Client(remote, timeoutSeconds: 2).GetStatusAsync("r1", CancellationToken.None)).WaitAsync(Patience);
+        var error = await Assert.ThrowsAsync<RemoteWesException>(() => remote.Client(timeoutSeconds: 2).GetStatusAsync("r1", CancellationToken.None)).WaitAsync(Patience);
 
         Assert.Null(error.StatusCode);
     }
@@ -67,7 +64,7 @@ public sealed class RemoteHardeningTests : IDisposable
         var remote = new RecordedRemote().Stall("GET", Runs + "/r1/stdout");
 
         await Assert.ThrowsAsync<RemoteWesException>(() =>
-            Client(remote, timeoutSeconds: 2).DownloadAsync(new Uri(RecordedRemote.BaseUrl + "/runs/r1/stdout"), Path.Combine(_runsDir, "out"), 1000, CancellationToken.None))
+            remote.Client(timeoutSeconds: 2).DownloadAsync(new Uri(RecordedRemote.BaseUrl + "/runs/r1/stdout"), Path.Combine(_runsDir, "out"), 1000, CancellationToken.None))
             .WaitAsync(Patience);
     }
 
@@ -85,7 +82,7 @@ public sealed class RemoteHardeningTests : IDisposable
     public async Task A_run_whose_status_is_an_array_still_ends_at_its_timeout()
     {
         var remote = new RecordedRemote().Answer("GET", Runs + "/r1/status", "[]");
-        var provider = RemoteRetryTests.Provider(remote, timeoutSeconds: 1);
+        var provider = remote.Provider(timeoutSeconds: 1);
 
         var end = await provider.Poller.WaitForEndAsync("r1", CancellationToken.None).WaitAsync(Patience);
 
@@ -120,7 +117,7 @@ public sealed class RemoteHardeningTests : IDisposable
         await cancel.CancelAsync();
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() =>
-            RemoteRetryTests.Provider(remote, timeoutSeconds: 1).FollowAsync(RemoteRetryTests.Request(_runsDir), "wes-remote:rec:r1", cancel.Token, CancellationToken.None))
+            remote.Provider(timeoutSeconds: 1).FollowAsync(RemoteRetryTests.Request(_runsDir), "wes-remote:rec:r1", cancel.Token, CancellationToken.None))
             .WaitAsync(Patience);
 
         Assert.IsNotAssignableFrom<OperationCanceledException>(error);
@@ -139,7 +136,7 @@ public sealed class RemoteHardeningTests : IDisposable
             remote.Answer("GET", $"{Runs}/{id}/status", $$"""{"run_id": "{{id}}", "state": "COMPLETE"}""");
         }
 
-        var poller = RemoteRetryTests.Provider(remote).Poller;
+        var poller = remote.Provider().Poller;
         var ends = await Task.WhenAll(ids.Select(id => poller.WaitForEndAsync(id, CancellationToken.None))).WaitAsync(Patience);
 
         Assert.All(ends, end => Assert.Equal(RunState.Complete, end.State));

@@ -86,12 +86,12 @@ public sealed class RemotePair : IAsyncDisposable
                 outputBinding: {glob: rested.txt}
             """);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         Front?.Dispose();
         Remote?.Dispose();
-        await Task.CompletedTask;
         TempDirectory.Delete(_frontDir);
         TempDirectory.Delete(_remoteDir);
+        return ValueTask.CompletedTask;
     }
 }

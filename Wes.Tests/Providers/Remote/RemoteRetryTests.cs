@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
 using Wes.Execution;
 using Wes.Providers;
 using Wes.Providers.Remote;
@@ -17,13 +16,6 @@ public sealed class RemoteRetryTests : IDisposable
 
     public void Dispose() => TempDirectory.Delete(_runsDir);
 
-    internal static RemoteWesProvider Provider(RecordedRemote remote, double timeoutSeconds = 30)
-    {
-        var options = new RemoteWesOptions { Url = RecordedRemote.BaseUrl, PollSeconds = 0.05, TimeoutSeconds = timeoutSeconds };
-        var client = new RemoteWesClient("rec", options, new HttpClient(remote, disposeHandler: false));
-        return new RemoteWesProvider("rec", options, client, [], TimeProvider.System, NullLogger.Instance);
-    }
-
     internal static ExecutionRequest Request(string runsDir, string runId = "front-1")
     {
         var run = new Run { RunId = runId, Provider = "rec", Engine = "cwltool", WorkflowType = "CWL", RequestJson = "{}", WorkflowUrl = "wf.cwl" };
@@ -37,7 +29,7 @@ public sealed class RemoteRetryTests : IDisposable
     {
         var remote = new RecordedRemote().AnswerInTurn("GET", Status,
             (HttpStatusCode.NotFound, """{"msg": "starting up"}"""), (HttpStatusCode.OK, """{"run_id": "r1", "state": "COMPLETE"}"""));
-        var poller = Provider(remote).Poller;
+        var poller = remote.Provider().Poller;
 
         var end = await poller.WaitForEndAsync("r1", CancellationToken.None).WaitAsync(Patience);
 
@@ -50,7 +42,7 @@ public sealed class RemoteRetryTests : IDisposable
     {
         var remote = new RecordedRemote();
 
-        var result = await Provider(remote).FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None).WaitAsync(Patience);
+        var result = await remote.Provider().FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None).WaitAsync(Patience);
 
         Assert.Equal(ExecutionOutcome.SystemError, result.Outcome);
         Assert.False(result.Retryable);
@@ -62,7 +54,7 @@ public sealed class RemoteRetryTests : IDisposable
     {
         var remote = new RecordedRemote().Answer("GET", Status, """{"msg": "busy"}""", HttpStatusCode.ServiceUnavailable);
 
-        var result = await Provider(remote, timeoutSeconds: 1).FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None).WaitAsync(Patience);
+        var result = await remote.Provider(timeoutSeconds: 1).FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None).WaitAsync(Patience);
 
         Assert.Equal(ExecutionOutcome.SystemError, result.Outcome);
         Assert.Contains("did not report run r1", result.Message, StringComparison.Ordinal);
@@ -72,7 +64,7 @@ public sealed class RemoteRetryTests : IDisposable
     [Fact]
     public async Task A_handle_of_another_remote_is_not_retried()
     {
-        var result = await Provider(new RecordedRemote()).FollowAsync(Request(_runsDir), "wes-remote:other:r1", CancellationToken.None);
+        var result = await new RecordedRemote().Provider().FollowAsync(Request(_runsDir), "wes-remote:other:r1", CancellationToken.None);
 
         Assert.Equal(ExecutionOutcome.SystemError, result.Outcome);
         Assert.False(result.Retryable);
@@ -85,7 +77,7 @@ public sealed class RemoteRetryTests : IDisposable
             .Answer("GET", Status, """{"run_id": "r1", "state": "CANCELED"}""")
             .Answer("GET", "/ga4gh/wes/v1/runs/r1", """{"run_id": "r1", "state": "CANCELED", "run_log": {}}""");
 
-        var result = await Provider(remote).FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None).WaitAsync(Patience);
+        var result = await remote.Provider().FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None).WaitAsync(Patience);
 
         Assert.Equal(ExecutionOutcome.SystemError, result.Outcome);
         Assert.Contains("ended run r1 CANCELED", result.Message, StringComparison.Ordinal);
@@ -98,7 +90,7 @@ public sealed class RemoteRetryTests : IDisposable
         var remote = new RecordedRemote().Answer("POST", "/ga4gh/wes/v1/runs", """{"msg": "no such workflow type"}""", HttpStatusCode.BadRequest);
         var request = Request(_runsDir);
 
-        var error = await Assert.ThrowsAsync<PreparationException>(() => Provider(remote).StartAsync(request, new PreparedWork([]), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<PreparationException>(() => remote.Provider().StartAsync(request, new PreparedWork([]), CancellationToken.None));
 
         Assert.False(error.Retryable);
         Assert.Equal(1, remote.Count("POST", "/ga4gh/wes/v1/runs"));

@@ -1,6 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
-using Wes.Providers.Remote;
 using Wes.Runs;
 
 namespace Wes.Tests.Providers.Remote;
@@ -10,19 +8,13 @@ public sealed class RemoteRunPollerTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    private static RemoteRunPoller Poller(RecordedRemote remote, double timeoutSeconds = 30)
-    {
-        var options = new RemoteWesOptions { Url = RecordedRemote.BaseUrl, PollSeconds = 0.05, TimeoutSeconds = timeoutSeconds };
-        return new RemoteRunPoller(new RemoteWesClient("rec", options, new HttpClient(remote)), options, TimeProvider.System, NullLogger.Instance);
-    }
-
     [Fact]
     public async Task Runs_end_with_the_state_the_remote_reports_and_one_loop_polls_them_all()
     {
         var remote = new RecordedRemote()
             .Answer("GET", "/ga4gh/wes/v1/runs/a/status", """{"run_id": "a", "state": "COMPLETE"}""")
             .Answer("GET", "/ga4gh/wes/v1/runs/b/status", """{"run_id": "b", "state": "EXECUTOR_ERROR"}""");
-        var poller = Poller(remote);
+        var poller = remote.Poller();
 
         var ends = await Task.WhenAll(poller.WaitForEndAsync("a", CancellationToken.None), poller.WaitForEndAsync("b", CancellationToken.None))
             .WaitAsync(Patience);
@@ -47,7 +39,7 @@ public sealed class RemoteRunPollerTests
             }).ToArray()),
         };
         var remote = new RecordedRemote().Answer("GET", "/ga4gh/wes/v1/runs?page_size=20", listing.ToJsonString());
-        var poller = Poller(remote);
+        var poller = remote.Poller();
 
         var ends = await Task.WhenAll(ids.Select(id => poller.WaitForEndAsync(id, CancellationToken.None))).WaitAsync(Patience);
 
@@ -58,7 +50,7 @@ public sealed class RemoteRunPollerTests
     [Fact]
     public async Task A_run_the_remote_no_longer_knows_ends_with_a_problem_naming_the_remote_and_its_answer()
     {
-        var poller = Poller(new RecordedRemote());
+        var poller = new RecordedRemote().Poller();
 
         var end = await poller.WaitForEndAsync("gone", CancellationToken.None).WaitAsync(Patience);
 
@@ -72,7 +64,7 @@ public sealed class RemoteRunPollerTests
     {
         var remote = new RecordedRemote()
             .Answer("GET", "/ga4gh/wes/v1/runs/slow/status", """{"msg": "database is locked", "status_code": 503}""", HttpStatusCode.ServiceUnavailable);
-        var poller = Poller(remote, timeoutSeconds: 1);
+        var poller = remote.Poller(timeoutSeconds: 1);
 
         var end = await poller.WaitForEndAsync("slow", CancellationToken.None).WaitAsync(Patience);
 
@@ -88,7 +80,7 @@ public sealed class RemoteRunPollerTests
     public async Task A_follower_that_stops_waiting_stops_the_polling_of_its_run()
     {
         var remote = new RecordedRemote().Answer("GET", "/ga4gh/wes/v1/runs/long/status", """{"run_id": "long", "state": "RUNNING"}""");
-        var poller = Poller(remote);
+        var poller = remote.Poller();
         using var leave = new CancellationTokenSource();
         var waiting = poller.WaitForEndAsync("long", leave.Token);
         await Support.ProcessTable.WaitUntilAsync(() => remote.Requests.Count > 0, Patience, "the run is polled");
