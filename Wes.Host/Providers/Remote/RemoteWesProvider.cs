@@ -148,9 +148,6 @@ public sealed partial class RemoteWesProvider(
         }
     }
 
-    public Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken stop) =>
-        FollowAsync(request, handle, stop, CancellationToken.None);
-
     public async Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken cancel, CancellationToken leave)
     {
         if (RemoteRunId(handle) is not { } remoteRunId)

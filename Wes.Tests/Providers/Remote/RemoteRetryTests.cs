@@ -42,7 +42,7 @@ public sealed class RemoteRetryTests : IDisposable
     {
         var remote = new RecordedRemote();
 
-        var result = await remote.Provider().FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None).WaitAsync(Patience);
+        var result = await remote.Provider().FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None, CancellationToken.None).WaitAsync(Patience);
 
         Assert.Equal(ExecutionOutcome.SystemError, result.Outcome);
         Assert.False(result.Retryable);
@@ -54,7 +54,7 @@ public sealed class RemoteRetryTests : IDisposable
     {
         var remote = new RecordedRemote().Answer("GET", Status, """{"msg": "busy"}""", HttpStatusCode.ServiceUnavailable);
 
-        var result = await remote.Provider(timeoutSeconds: 1).FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None).WaitAsync(Patience);
+        var result = await remote.Provider(timeoutSeconds: 1).FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None, CancellationToken.None).WaitAsync(Patience);
 
         Assert.Equal(ExecutionOutcome.SystemError, result.Outcome);
         Assert.Contains("did not report run r1", result.Message, StringComparison.Ordinal);
@@ -64,7 +64,7 @@ public sealed class RemoteRetryTests : IDisposable
     [Fact]
     public async Task A_handle_of_another_remote_is_not_retried()
     {
-        var result = await new RecordedRemote().Provider().FollowAsync(Request(_runsDir), "wes-remote:other:r1", CancellationToken.None);
+        var result = await new RecordedRemote().Provider().FollowAsync(Request(_runsDir), "wes-remote:other:r1", CancellationToken.None, CancellationToken.None);
 
         Assert.Equal(ExecutionOutcome.SystemError, result.Outcome);
         Assert.False(result.Retryable);
@@ -77,7 +77,7 @@ public sealed class RemoteRetryTests : IDisposable
             .Answer("GET", Status, """{"run_id": "r1", "state": "CANCELED"}""")
             .Answer("GET", "/ga4gh/wes/v1/runs/r1", """{"run_id": "r1", "state": "CANCELED", "run_log": {}}""");
 
-        var result = await remote.Provider().FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None).WaitAsync(Patience);
+        var result = await remote.Provider().FollowAsync(Request(_runsDir), "wes-remote:rec:r1", CancellationToken.None, CancellationToken.None).WaitAsync(Patience);
 
         Assert.Equal(ExecutionOutcome.SystemError, result.Outcome);
         Assert.Contains("ended run r1 CANCELED", result.Message, StringComparison.Ordinal);
