@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
@@ -27,12 +28,24 @@ public sealed class SlurmUnavailableException(string message, Exception? inner =
 /// </summary>
 public sealed class SlurmCommands(IOptions<WesOptions> options)
 {
+    // Every poll round runs these programs: each is looked for once found, and again only while it is missing.
+    private readonly ConcurrentDictionary<string, string> _found = new(StringComparer.Ordinal);
+
     private SlurmOptions Settings => options.Value.Slurm;
 
     /// <summary>The program's path: in Wes:Slurm:BinDir when set, else found on PATH; null when it is missing.</summary>
-    public string? Find(string program) => string.IsNullOrWhiteSpace(Settings.BinDir)
-        ? Execution.Engines.EngineCatalog.FindOnPath(program)
-        : File.Exists(Path.Combine(Settings.BinDir, program)) ? Path.Combine(Settings.BinDir, program) : null;
+    public string? Find(string program)
+    {
+        if (_found.TryGetValue(program, out var known))
+        {
+            return known;
+        }
+
+        var path = string.IsNullOrWhiteSpace(Settings.BinDir)
+            ? Execution.Engines.EngineCatalog.FindOnPath(program)
+            : File.Exists(Path.Combine(Settings.BinDir, program)) ? Path.Combine(Settings.BinDir, program) : null;
+        return path is null ? null : _found.GetOrAdd(program, path);
+    }
 
     /// <exception cref="SlurmUnavailableException">The program is missing, could not start, or took too long.</exception>
     public async Task<SlurmReply> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
@@ -65,6 +78,8 @@ public sealed class SlurmCommands(IOptions<WesOptions> options)
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
+            // Removed since it was found: looked for again next time.
+            _found.TryRemove(program, out _);
             throw new SlurmUnavailableException($"{program} could not be started: {ex.Message}", ex);
         }
 
