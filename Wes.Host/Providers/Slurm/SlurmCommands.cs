@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
 
@@ -52,29 +51,21 @@ public sealed class SlurmCommands(IOptions<WesOptions> options)
     {
         var path = Find(program) ?? throw new SlurmUnavailableException(
             $"{program} not found ({(string.IsNullOrWhiteSpace(Settings.BinDir) ? "on PATH" : "in " + Settings.BinDir)}); install the Slurm client (slurm-client) or set WES_SLURM_BIN");
-        var start = new ProcessStartInfo(path)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var name in Execution.Sandbox.SandboxEnvironment.Withheld(options.Value.Sandbox.PassEnvironmentList))
         {
-            start.Environment.Remove(name);
+            environment[name] = null;
         }
 
         if (!string.IsNullOrWhiteSpace(Settings.ConfigPath))
         {
-            start.Environment["SLURM_CONF"] = Settings.ConfigPath;
+            environment["SLURM_CONF"] = Settings.ConfigPath;
         }
 
-        using var process = new Process { StartInfo = start };
         try
         {
-            process.Start();
+            var run = await Execution.ProgramRun.RunAsync(path, arguments, TimeSpan.FromSeconds(Settings.CommandTimeoutSeconds), environment, cancellationToken);
+            return new SlurmReply(run.ExitCode, run.Output, run.Error);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
@@ -82,21 +73,8 @@ public sealed class SlurmCommands(IOptions<WesOptions> options)
             _found.TryRemove(program, out _);
             throw new SlurmUnavailableException($"{program} could not be started: {ex.Message}", ex);
         }
-
-        process.StandardInput.Close();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(Settings.CommandTimeoutSeconds));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
+        catch (TimeoutException)
         {
-            await process.WaitForExitAsync(timeout.Token);
-            return new SlurmReply(process.ExitCode, await output, await error);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            cancellationToken.ThrowIfCancellationRequested();
             throw new SlurmUnavailableException($"{program} did not answer within {Settings.CommandTimeoutSeconds:0.#} s");
         }
     }
