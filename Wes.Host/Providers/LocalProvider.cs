@@ -12,8 +12,8 @@ namespace Wes.Providers;
 /// process id with its start time; its logs go straight to files, and its end is its exit.
 /// </summary>
 public sealed class LocalProvider(
-    EngineCatalog catalog, WorkflowFetcher fetcher, Execution.Sandbox.EngineSandbox sandbox, IOptions<WesOptions> options,
-    ILogger<LocalProvider> logger)
+    EngineCatalog catalog, WorkflowFetcher fetcher, Execution.Sandbox.EngineSandbox sandbox, Slurm.SlurmClientFiles slurmClientFiles,
+    IOptions<WesOptions> options, ILogger<LocalProvider> logger)
     : IExecutionProvider
 {
     // One reader per execution, so a growing log is read once, not again at every look; gone with the request.
@@ -60,7 +60,7 @@ public sealed class LocalProvider(
             sandbox.PrepareRunDirectory(workspace);
             var launch = sandbox.Wrap(available.ExecutablePath, arguments,
                 new Execution.Sandbox.SandboxContext(workspace, available.ExecutablePath, options.Value.AllowedFileRootList,
-                    Slurm.SlurmClientFiles.HiddenFrom(request.EngineParameters, options.Value)));
+                    slurmClientFiles.HiddenFrom(request.EngineParameters)));
             return new PreparedWork([available.ExecutablePath, .. arguments], launch);
         }
         catch (WorkflowFetchException ex)

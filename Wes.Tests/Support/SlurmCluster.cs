@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace Wes.Tests.Support;
@@ -77,7 +79,7 @@ public sealed class SlurmCluster : IAsyncLifetime
         try
         {
             _server ??= await HostProcess.StartAsync(ServerEnvironment(_serverDataDir));
-            return new WesClient(new HttpClient { BaseAddress = new Uri(_server.BaseUrl!) }, "/ga4gh/wes/v1");
+            return Client(_server);
         }
         finally
         {
@@ -85,21 +87,28 @@ public sealed class SlurmCluster : IAsyncLifetime
         }
     }
 
-    /// <summary>Runs a Slurm client command against this cluster.</summary>
+    /// <summary>A WES client of a server process.</summary>
+    public static WesClient Client(HostProcess host) => new(new HttpClient { BaseAddress = new Uri(host.BaseUrl!) }, "/ga4gh/wes/v1");
+
+    /// <summary>The run's Slurm job, as its system_logs name it ("... as slurm:12"); null before its start is recorded.</summary>
+    public static string? JobIdIn(JsonObject runLog) =>
+        runLog["run_log"]!["system_logs"]!.AsArray().Select(l => Regex.Match(l!.GetValue<string>(), @"as slurm:(\d+)"))
+            .FirstOrDefault(m => m.Success)?.Groups[1].Value;
+
+    /// <summary>The run's Slurm job, once its system_logs name it.</summary>
+    public static async Task<string> JobIdAsync(WesClient client, string runId, TimeSpan timeout)
+    {
+        string? jobId = null;
+        await ProcessTable.WaitUntilAsync(async () => (jobId = JobIdIn(await client.GetJsonAsync($"/runs/{runId}"))) is not null,
+            timeout, "the run's system_logs to name its Slurm job");
+        return jobId!;
+    }
+
+    /// <summary>Runs a Slurm client command against this cluster: its exit code, and its stdout followed by its stderr.</summary>
     public async Task<(int ExitCode, string Output)> SlurmAsync(string program, params string[] arguments)
     {
-        var start = new ProcessStartInfo(Find(program) ?? program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.Environment["SLURM_CONF"] = ConfigPath;
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await output + await error);
+        var (code, output, error) = await ExecuteAsync(program, arguments, ConfigPath);
+        return (code, output + error);
     }
 
     /// <summary>The jobs the controller has in a state that still runs (squeue's default: pending, running, completing).</summary>
@@ -209,7 +218,21 @@ public sealed class SlurmCluster : IAsyncLifetime
 
     private static async Task RunAsync(string program, params string[] arguments)
     {
+        var (code, output, error) = await ExecuteAsync(program, arguments, slurmConf: null);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({code}): {error}{output}");
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> ExecuteAsync(string program, string[] arguments, string? slurmConf)
+    {
         var start = new ProcessStartInfo(Find(program) ?? program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (slurmConf is not null)
+        {
+            start.Environment["SLURM_CONF"] = slurmConf;
+        }
+
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
@@ -217,12 +240,9 @@ public sealed class SlurmCluster : IAsyncLifetime
 
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}): {error}{await output}");
-        }
+        return (process.ExitCode, await output, await error);
     }
 
     private static Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace Wes.Execution.Engines;
@@ -28,25 +27,9 @@ public static partial class EngineArguments
     public static async Task<string?> ReadVersionAsync(
         string executablePath, string argument, Func<string, string?> parse, CancellationToken cancellationToken)
     {
-        var startInfo = new ProcessStartInfo(executablePath, argument)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        using var process = Process.Start(startInfo)!;
-        try
-        {
-            // stderr is read too, so an engine that warns a lot there cannot block on a full pipe.
-            var error = process.StandardError.ReadToEndAsync(cancellationToken);
-            var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
-            await error;
-            await process.WaitForExitAsync(cancellationToken);
-            return process.ExitCode == 0 ? parse(output) : null;
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
+        // The catalog's token bounds the wait; the program is killed when it fires.
+        var run = await ProgramRun.RunAsync(executablePath, [argument], System.Threading.Timeout.InfiniteTimeSpan, null, cancellationToken);
+        return run.ExitCode == 0 ? parse(run.Output) : null;
     }
 
     /// <summary>"/usr/bin/cwltool 3.1.20230209161050" or "7.21.0": the version is the last word.</summary>

@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Diagnostics;
 
 namespace Wes.Execution.Sandbox;
 
@@ -76,33 +75,17 @@ public static class SandboxProbe
     /// <summary>Stdout of a command that exited 0 in time, or null with its stderr (or the reason it did not run).</summary>
     private static string? RunQuietly(IReadOnlyList<string> command, out string error)
     {
-        var startInfo = new ProcessStartInfo(command[0])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in command.Skip(1))
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
         try
         {
-            using var process = Process.Start(startInfo)!;
-            process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(Timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                error = $"no answer within {Timeout.TotalSeconds:0} seconds";
-                return null;
-            }
-
-            error = stderr.Result.Trim() is { Length: > 0 } text ? text : $"exit code {process.ExitCode}";
-            return process.ExitCode == 0 ? stdout.Result : null;
+            // The sandbox's status is a property read under a lock: the probe waits for its programs, as it always has.
+            var run = ProgramRun.RunAsync(command[0], command.Skip(1), Timeout, null, CancellationToken.None).GetAwaiter().GetResult();
+            error = run.Error.Trim() is { Length: > 0 } text ? text : $"exit code {run.ExitCode}";
+            return run.ExitCode == 0 ? run.Output : null;
+        }
+        catch (TimeoutException)
+        {
+            error = $"no answer within {Timeout.TotalSeconds:0} seconds";
+            return null;
         }
         catch (Win32Exception ex)
         {

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Wes.Configuration;
 
@@ -27,61 +27,54 @@ public sealed class SlurmUnavailableException(string message, Exception? inner =
 /// </summary>
 public sealed class SlurmCommands(IOptions<WesOptions> options)
 {
+    // Every poll round runs these programs: each is looked for once found, and again only while it is missing.
+    private readonly ConcurrentDictionary<string, string> _found = new(StringComparer.Ordinal);
+
     private SlurmOptions Settings => options.Value.Slurm;
 
     /// <summary>The program's path: in Wes:Slurm:BinDir when set, else found on PATH; null when it is missing.</summary>
-    public string? Find(string program) => string.IsNullOrWhiteSpace(Settings.BinDir)
-        ? Execution.Engines.EngineCatalog.FindOnPath(program)
-        : File.Exists(Path.Combine(Settings.BinDir, program)) ? Path.Combine(Settings.BinDir, program) : null;
+    public string? Find(string program)
+    {
+        if (_found.TryGetValue(program, out var known))
+        {
+            return known;
+        }
+
+        var path = string.IsNullOrWhiteSpace(Settings.BinDir)
+            ? Execution.Engines.EngineCatalog.FindOnPath(program)
+            : File.Exists(Path.Combine(Settings.BinDir, program)) ? Path.Combine(Settings.BinDir, program) : null;
+        return path is null ? null : _found.GetOrAdd(program, path);
+    }
 
     /// <exception cref="SlurmUnavailableException">The program is missing, could not start, or took too long.</exception>
     public async Task<SlurmReply> RunAsync(string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var path = Find(program) ?? throw new SlurmUnavailableException(
             $"{program} not found ({(string.IsNullOrWhiteSpace(Settings.BinDir) ? "on PATH" : "in " + Settings.BinDir)}); install the Slurm client (slurm-client) or set WES_SLURM_BIN");
-        var start = new ProcessStartInfo(path)
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var name in Execution.Sandbox.SandboxEnvironment.Withheld(options.Value.Sandbox.PassEnvironmentList))
         {
-            start.Environment.Remove(name);
+            environment[name] = null;
         }
 
         if (!string.IsNullOrWhiteSpace(Settings.ConfigPath))
         {
-            start.Environment["SLURM_CONF"] = Settings.ConfigPath;
+            environment["SLURM_CONF"] = Settings.ConfigPath;
         }
 
-        using var process = new Process { StartInfo = start };
         try
         {
-            process.Start();
+            var run = await Execution.ProgramRun.RunAsync(path, arguments, TimeSpan.FromSeconds(Settings.CommandTimeoutSeconds), environment, cancellationToken);
+            return new SlurmReply(run.ExitCode, run.Output, run.Error);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
+            // Removed since it was found: looked for again next time.
+            _found.TryRemove(program, out _);
             throw new SlurmUnavailableException($"{program} could not be started: {ex.Message}", ex);
         }
-
-        process.StandardInput.Close();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(Settings.CommandTimeoutSeconds));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
+        catch (TimeoutException)
         {
-            await process.WaitForExitAsync(timeout.Token);
-            return new SlurmReply(process.ExitCode, await output, await error);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            cancellationToken.ThrowIfCancellationRequested();
             throw new SlurmUnavailableException($"{program} did not answer within {Settings.CommandTimeoutSeconds:0.#} s");
         }
     }

@@ -32,34 +32,24 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
     internal int TrackedCount => _tracked.Count;
 
     /// <summary>Waits until the job has ended (or Slurm no longer knows it) and answers what Slurm last said of it.</summary>
-    public async Task<SlurmJob> WaitForEndAsync(string jobId, CancellationToken cancellationToken)
-    {
-        var waiter = _awaited.GetOrAdd(jobId, _ => new TaskCompletionSource<SlurmJob>(TaskCreationOptions.RunContinuationsAsynchronously));
-        // Record sets the latest state before it takes the waiter: whichever comes second here sees the other.
-        if (_latest.TryGetValue(jobId, out var known) && known.Ended)
-        {
-            _awaited.TryRemove(jobId, out _);
-            waiter.TrySetResult(known);
-        }
-        else
-        {
-            Track(jobId);
-            _wake.Release();
-        }
-
-        return await waiter.Task.WaitAsync(cancellationToken);
-    }
+    public Task<SlurmJob> WaitForEndAsync(string jobId, CancellationToken cancellationToken) =>
+        WaitAsync(_awaited, jobId, job => job.Ended, cancellationToken);
 
     /// <summary>
     /// Waits until the job is seen out of the queue (<see cref="SlurmJob.Started"/>) or ended, and answers what Slurm
     /// then said of it: a job that ran between two rounds is only seen ended.
     /// </summary>
-    public async Task<SlurmJob> WaitForStartAsync(string jobId, CancellationToken cancellationToken)
+    public Task<SlurmJob> WaitForStartAsync(string jobId, CancellationToken cancellationToken) =>
+        WaitAsync(_starts, jobId, job => job.Started || job.Ended, cancellationToken);
+
+    private async Task<SlurmJob> WaitAsync(
+        ConcurrentDictionary<string, TaskCompletionSource<SlurmJob>> waiters, string jobId, Func<SlurmJob, bool> reached, CancellationToken cancellationToken)
     {
-        var waiter = _starts.GetOrAdd(jobId, _ => new TaskCompletionSource<SlurmJob>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (_latest.TryGetValue(jobId, out var known) && (known.Started || known.Ended))
+        var waiter = waiters.GetOrAdd(jobId, _ => new TaskCompletionSource<SlurmJob>(TaskCreationOptions.RunContinuationsAsynchronously));
+        // Record sets the latest state before it takes the waiter: whichever comes second here sees the other.
+        if (_latest.TryGetValue(jobId, out var known) && reached(known))
         {
-            _starts.TryRemove(jobId, out _);
+            waiters.TryRemove(jobId, out _);
             waiter.TrySetResult(known);
         }
         else
@@ -72,7 +62,7 @@ public sealed class SlurmJobPoller(SlurmCommands commands, IOptions<WesOptions> 
     }
 
     /// <summary>Lists the job in the next rounds until it ends, so <see cref="Latest"/> knows its state and node.</summary>
-    public void Track(string jobId)
+    private void Track(string jobId)
     {
         if (_latest.TryGetValue(jobId, out var known) && known.Ended)
         {

@@ -67,11 +67,9 @@ public static class SlurmJobScript
     /// </summary>
     public static IReadOnlyList<string> SubmittedJobs(RunWorkspace workspace)
     {
-        var path = JobsPath(workspace);
-        return File.Exists(path)
-            ? RunWorkspace.ReadShared(path).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Where(id => id.Length is > 0 and <= 12 && id.All(char.IsAsciiDigit)).Distinct(StringComparer.Ordinal).Take(MaxSubmittedJobs).ToList()
-            : [];
+        // A missing list reads as "": no ids.
+        return RunWorkspace.ReadShared(JobsPath(workspace)).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(id => id.Length is > 0 and <= 12 && id.All(char.IsAsciiDigit)).Distinct(StringComparer.Ordinal).Take(MaxSubmittedJobs).ToList();
     }
 
     /// <summary>Empties the run's list, once the jobs an earlier attempt left are gone, so this attempt's tasks are its own.</summary>

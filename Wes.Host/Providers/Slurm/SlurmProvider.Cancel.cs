@@ -48,8 +48,8 @@ public sealed partial class SlurmProvider
 
     private async Task<bool> EndedWithinAsync(IReadOnlyList<string> jobs, TimeSpan patience, CancellationToken leave)
     {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(leave);
-        wait.CancelAfter(patience);
+        using var timer = new CancellationTokenSource(patience, clock);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(leave, timer.Token);
         try
         {
             await Task.WhenAll(jobs.Select(id => poller.WaitForEndAsync(id, wait.Token)));
@@ -91,8 +91,8 @@ public sealed partial class SlurmProvider
                 logger.LogWarning("Run {RunId}: scancel of Slurm job {JobId} failed: {Message}; trying again", request.Run.RunId, jobId, ex.Message);
             }
 
-            using var patience = CancellationTokenSource.CreateLinkedTokenSource(leave);
-            patience.CancelAfter(CancelPatience);
+            using var timer = new CancellationTokenSource(CancelPatience, clock);
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(leave, timer.Token);
             try
             {
                 return await poller.WaitForEndAsync(jobId, patience.Token);
@@ -106,7 +106,8 @@ public sealed partial class SlurmProvider
 
     /// <summary>
     /// The jobs the run's list names whose Slurm record carries the run's comment: the list is in a folder the workflow
-    /// writes, so an id there is only a hint, never a reason to scancel a job.
+    /// writes, so an id there is only a hint, never a reason to scancel a job. The poller's record serves where it
+    /// shows a comment; squeue is asked only about the rest.
     /// </summary>
     /// <exception cref="SlurmUnavailableException">squeue did not answer.</exception>
     private async Task<IReadOnlyList<string>> OwnedJobsAsync(ExecutionRequest request, CancellationToken cancellationToken)
@@ -117,9 +118,22 @@ public sealed partial class SlurmProvider
             return [];
         }
 
+        // A record without a comment (an id Slurm did not know yet, or one only accounting knows) is asked about
+        // again: the id may since have become a job of the run.
+        var records = listed.ToDictionary(id => id, id => poller.Latest(id) is { Comment: not null, State: not SlurmJob.Unknown } job ? job : null,
+            StringComparer.Ordinal);
+        var unknown = records.Where(p => p.Value is null).Select(p => p.Key).ToList();
+        if (unknown.Count > 0)
+        {
+            var listedNow = await poller.ListAsync(unknown, cancellationToken) ?? throw new SlurmUnavailableException("squeue did not answer");
+            foreach (var id in unknown)
+            {
+                records[id] = listedNow.GetValueOrDefault(id);
+            }
+        }
+
         var comment = SlurmJobScript.RunComment(request.Run.RunId);
-        var known = await poller.ListAsync(listed, cancellationToken) ?? throw new SlurmUnavailableException("squeue did not answer");
-        return listed.Where(id => known.TryGetValue(id, out var job) && job.Comment == comment).ToList();
+        return listed.Where(id => records[id]?.Comment == comment).ToList();
     }
 
     /// <summary>
@@ -130,40 +144,28 @@ public sealed partial class SlurmProvider
     private async Task CancelLeftoversAsync(Run run, CancellationToken cancellationToken)
     {
         var comment = SlurmJobScript.RunComment(run.RunId);
-        var deadline = DateTimeOffset.UtcNow + LeftoverPatience;
-        var canceled = false;
-        while (true)
+        // squeue's default states are the active ones: only jobs that still run or wait are listed.
+        var reply = await commands.RunAsync("squeue", ["--noheader", "--all", "--me", "--format=%i|%k|%j"], cancellationToken);
+        if (!reply.Ok)
         {
-            var reply = await commands.RunAsync("squeue", ["--noheader", "--all", "--me", "--format=%i|%k|%j"], cancellationToken);
-            if (!reply.Ok)
-            {
-                throw new SlurmUnavailableException(
-                    $"squeue could not list the jobs an earlier attempt of the run may have left ({reply.Describe()}), so no job was submitted");
-            }
+            throw new SlurmUnavailableException(
+                $"squeue could not list the jobs an earlier attempt of the run may have left ({reply.Describe()}), so no job was submitted");
+        }
 
-            var leftovers = reply.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(line => line.Split('|', 3)).Where(p => p.Length == 3 && (p[1] == comment || p[2] == JobName(run)))
-                .Select(p => p[0]).Where(id => id.All(char.IsAsciiDigit)).ToList();
-            if (leftovers.Count == 0)
-            {
-                return;
-            }
+        var leftovers = reply.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split('|', 3)).Where(p => p.Length == 3 && (p[1] == comment || p[2] == JobName(run)))
+            .Select(p => p[0]).Where(id => id.All(char.IsAsciiDigit)).ToList();
+        if (leftovers.Count == 0)
+        {
+            return;
+        }
 
-            if (DateTimeOffset.UtcNow > deadline)
-            {
-                throw new SlurmUnavailableException(
-                    $"Slurm job(s) {string.Join(",", leftovers)} of an earlier attempt did not end within {LeftoverPatience.TotalSeconds:0} s of scancel, so no job was submitted");
-            }
-
-            if (!canceled)
-            {
-                logger.LogWarning("Run {RunId}: canceling Slurm job(s) {Jobs} left by an earlier attempt", run.RunId, string.Join(",", leftovers));
-                await commands.RunAsync("scancel", leftovers, cancellationToken);
-                canceled = true;
-            }
-
-            // squeue's default states are the active ones: polled until the jobs have left them.
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(2, options.Value.Slurm.PollSeconds)), cancellationToken);
+        logger.LogWarning("Run {RunId}: canceling Slurm job(s) {Jobs} left by an earlier attempt", run.RunId, string.Join(",", leftovers));
+        await commands.RunAsync("scancel", leftovers, cancellationToken);
+        if (!await EndedWithinAsync(leftovers, LeftoverPatience, cancellationToken))
+        {
+            throw new SlurmUnavailableException(
+                $"Slurm job(s) {string.Join(",", leftovers)} of an earlier attempt did not end within {LeftoverPatience.TotalSeconds:0} s of scancel, so no job was submitted");
         }
     }
 }

@@ -16,7 +16,8 @@ namespace Wes.Providers.Slurm;
 /// follows it again by its id.
 /// </summary>
 public sealed partial class SlurmProvider(
-    LocalProvider local, SlurmCommands commands, SlurmJobPoller poller, IOptions<WesOptions> options, ILogger<SlurmProvider> logger)
+    LocalProvider local, SlurmCommands commands, SlurmJobPoller poller, IOptions<WesOptions> options, TimeProvider clock,
+    ILogger<SlurmProvider> logger)
     : IDetachedProvider
 {
     public const string ProviderName = "Slurm";

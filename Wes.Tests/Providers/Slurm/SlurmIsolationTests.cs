@@ -14,22 +14,7 @@ public sealed class SlurmIsolationTests(SlurmCluster cluster) : IDisposable
 
     public void Dispose() => TempDirectory.Delete(_dataDir);
 
-    private static WesClient Client(HostProcess host) => new(new HttpClient { BaseAddress = new Uri(host.BaseUrl!) }, "/ga4gh/wes/v1");
-
     private RunWorkspace Workspace(string runId) => new(Path.Combine(_dataDir, "runs"), runId);
-
-    /// <summary>The run's Slurm job, as its system_logs name it once its start is recorded.</summary>
-    private static async Task<string> JobIdAsync(WesClient client, string runId)
-    {
-        string? jobId = null;
-        await ProcessTable.WaitUntilAsync(async () =>
-        {
-            jobId = (await client.GetJsonAsync($"/runs/{runId}"))["run_log"]!["system_logs"]!.AsArray().Select(l => l!.GetValue<string>())
-                .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"as slurm:(\d+)")).FirstOrDefault(m => m.Success)?.Groups[1].Value;
-            return jobId is not null;
-        }, Timeout, "the run's system_logs to name its Slurm job");
-        return jobId!;
-    }
 
     private async Task<bool> RunsOnANodeAsync(string jobId) =>
         (await cluster.AllJobsAsync()).Any(l => l.StartsWith(jobId + "|RUNNING|", StringComparison.Ordinal));
@@ -38,13 +23,13 @@ public sealed class SlurmIsolationTests(SlurmCluster cluster) : IDisposable
     public async Task Canceling_a_run_whose_folder_lists_another_runs_job_leaves_that_job_running()
     {
         using var host = await HostProcess.StartAsync(cluster.ServerEnvironment(_dataDir));
-        using var client = Client(host);
+        using var client = SlurmCluster.Client(host);
         var sleep = RunRequestBuilder.ForExample("sleep", "sleep.cwl", "v1.2");
         var victim = await client.SubmitAsync(sleep);
         var attacker = await client.SubmitAsync(sleep);
         await client.WaitForAsync(victim, "RUNNING", Timeout);
         await client.WaitForAsync(attacker, "RUNNING", Timeout);
-        var victimJob = await JobIdAsync(client, victim);
+        var victimJob = await SlurmCluster.JobIdAsync(client, victim, Timeout);
         await ProcessTable.WaitUntilAsync(() => RunsOnANodeAsync(victimJob), Timeout, "the other run's job to run");
         // What a workflow may write: its engine folder is writable inside the sandbox.
         await File.AppendAllTextAsync(Path.Combine(Workspace(attacker).EngineDir, "slurm-jobs.txt"), victimJob + "\n");
@@ -67,7 +52,7 @@ public sealed class SlurmIsolationTests(SlurmCluster cluster) : IDisposable
     public async Task A_run_folder_flooded_with_job_ids_does_not_stop_other_runs_from_being_followed()
     {
         using var host = await HostProcess.StartAsync(cluster.ServerEnvironment(_dataDir));
-        using var client = Client(host);
+        using var client = SlurmCluster.Client(host);
         var flooder = await client.SubmitAsync(RunRequestBuilder.ForExample("sleep", "sleep.cwl", "v1.2"));
         await client.WaitForAsync(flooder, "RUNNING", Timeout);
         // 20,000 ids of ten digits are more than one argument may hold (128 KiB).
@@ -88,7 +73,7 @@ public sealed class SlurmIsolationTests(SlurmCluster cluster) : IDisposable
     public async Task An_engine_that_does_not_hand_its_steps_to_slurm_sees_neither_munge_nor_slurm_conf()
     {
         using var host = await HostProcess.StartAsync(cluster.ServerEnvironment(_dataDir));
-        using var client = Client(host);
+        using var client = SlurmCluster.Client(host);
         var probe = $$"""
             cwlVersion: v1.2
             class: CommandLineTool

@@ -24,14 +24,25 @@ public sealed class SlurmPollerTests : IDisposable
 
     private string CallsPath => Path.Combine(_bin, "calls.log");
 
-    /// <summary>squeue lists every job asked for as COMPLETED with the given comment, each line <paramref name="copies"/> times.</summary>
+    /// <summary>Job <see cref="RunningJob"/> runs while this file exists.</summary>
+    private string RunningPath => Path.Combine(_bin, "running");
+
+    /// <summary>A job squeue lists as RUNNING while <see cref="RunningPath"/> exists: what keeps the poller's rounds going.</summary>
+    private const string RunningJob = "999";
+
+    /// <summary>
+    /// squeue lists every job asked for as COMPLETED (but <see cref="RunningJob"/>) with the given comment, each line
+    /// <paramref name="copies"/> times, and notes each call.
+    /// </summary>
     private async Task WriteCommandsAsync(string comment, int copies)
     {
         await WriteScriptAsync("squeue", $$"""
+            echo "squeue $*" >> '{{CallsPath}}'
             ids=''
             for a in "$@"; do case "$a" in --jobs=*) ids=${a#--jobs=};; esac; done
             for id in $(printf '%s' "$ids" | tr ',' ' '); do
-              i=0; while [ $i -lt {{copies}} ]; do echo "$id|COMPLETED|None|n1|{{comment}}|step"; i=$((i+1)); done
+              state=COMPLETED; if [ "$id" = {{RunningJob}} ] && [ -e '{{RunningPath}}' ]; then state=RUNNING; fi
+              i=0; while [ $i -lt {{copies}} ]; do echo "$id|$state|None|n1|{{comment}}|step"; i=$((i+1)); done
             done
             """);
         await WriteScriptAsync("scontrol", $$"""
@@ -51,7 +62,9 @@ public sealed class SlurmPollerTests : IDisposable
         }
     }
 
-    private int DetailCalls() => File.Exists(CallsPath) ? File.ReadAllLines(CallsPath).Count(l => l.StartsWith("scontrol show job", StringComparison.Ordinal)) : 0;
+    private int Calls(string prefix) => File.Exists(CallsPath) ? File.ReadAllLines(CallsPath).Count(l => l.StartsWith(prefix, StringComparison.Ordinal)) : 0;
+
+    private int DetailCalls() => Calls("scontrol show job");
 
     [Fact]
     public async Task A_job_squeue_lists_twice_is_still_seen_to_end()
@@ -88,11 +101,23 @@ public sealed class SlurmPollerTests : IDisposable
 
         await ProcessTable.WaitUntilAsync(() => Ended() == ids.Count, Timeout, "every job of the run to show as ended");
         var calls = DetailCalls();
-        Assert.Equal(ids.Count, Ended());
-
         Assert.Equal(0, poller.TrackedCount);
+        Assert.Contains(ids, id => poller.Latest(id) is null);
+
+        // Another job keeps the rounds going: a forgotten job asked about again would be in one of them.
+        await File.WriteAllTextAsync(RunningPath, "");
+        using var timeout = new CancellationTokenSource(Timeout);
+        var running = poller.WaitForEndAsync(RunningJob, timeout.Token);
+        Assert.Equal(ids.Count, Ended());
+        var rounds = Calls("squeue");
+        await ProcessTable.WaitUntilAsync(() => Calls("squeue") >= rounds + 3, Timeout, "three more poll rounds");
+        Assert.Equal(ids.Count, Ended());
+        await ProcessTable.WaitUntilAsync(() => Calls("squeue") >= rounds + 6, Timeout, "three more poll rounds");
+
         Assert.Equal(ids.Count, calls);
         Assert.Equal(calls, DetailCalls());
+        File.Delete(RunningPath);
+        Assert.Equal("COMPLETED", (await running).State);
     }
 
     [Fact]

@@ -27,11 +27,7 @@ public sealed class SlurmProviderTests(SlurmCluster cluster) : IDisposable
         return environment;
     }
 
-    private static WesClient Client(HostProcess host) => new(new HttpClient { BaseAddress = new Uri(host.BaseUrl!) }, "/ga4gh/wes/v1");
-
-    private static string JobId(JsonObject log) =>
-        log["run_log"]!["system_logs"]!.AsArray().Select(l => l!.GetValue<string>())
-            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"as slurm:(\d+)")).First(m => m.Success).Groups[1].Value;
+    private static string JobId(JsonObject log) => SlurmCluster.JobIdIn(log) ?? throw new InvalidOperationException("system_logs name no Slurm job");
 
     private async Task<IReadOnlyList<string>> JobsNamedAsync(string runId) =>
         (await cluster.AllJobsAsync()).Where(line => line.EndsWith("|wes-" + runId, StringComparison.Ordinal)).ToList();
@@ -94,7 +90,7 @@ public sealed class SlurmProviderTests(SlurmCluster cluster) : IDisposable
         string runId;
         using (var host = await HostProcess.StartAsync(environment))
         {
-            using var client = Client(host);
+            using var client = SlurmCluster.Client(host);
             runId = await client.SubmitAsync(request);
             await client.WaitForAsync(runId, "RUNNING", Timeout);
             await ProcessTable.WaitUntilAsync(async () => (await JobsNamedAsync(runId)).Any(l => l.Contains("|RUNNING|", StringComparison.Ordinal)),
@@ -105,7 +101,7 @@ public sealed class SlurmProviderTests(SlurmCluster cluster) : IDisposable
         }
 
         using var restarted = await HostProcess.StartAsync(environment);
-        using var wes = Client(restarted);
+        using var wes = SlurmCluster.Client(restarted);
         Assert.Equal("COMPLETE", await wes.WaitForTerminalAsync(runId, Timeout));
         // One job for the run, ever: the restarted executor followed it by its id.
         Assert.Single(await JobsNamedAsync(runId));

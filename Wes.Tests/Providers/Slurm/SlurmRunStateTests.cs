@@ -13,23 +13,8 @@ public sealed class SlurmRunStateTests(SlurmCluster cluster) : IDisposable
 
     public void Dispose() => TempDirectory.Delete(_dataDir);
 
-    private static WesClient Client(HostProcess host) => new(new HttpClient { BaseAddress = new Uri(host.BaseUrl!) }, "/ga4gh/wes/v1");
-
     private static async Task<IReadOnlyList<string>> SystemLogsAsync(WesClient client, string runId) =>
         (await client.GetJsonAsync($"/runs/{runId}"))["run_log"]!["system_logs"]!.AsArray().Select(l => l!.GetValue<string>()).ToList();
-
-    /// <summary>The run's Slurm job, as its system_logs name it once its start is recorded.</summary>
-    private static async Task<string> JobIdAsync(WesClient client, string runId)
-    {
-        string? jobId = null;
-        await ProcessTable.WaitUntilAsync(async () =>
-        {
-            jobId = (await SystemLogsAsync(client, runId))
-                .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"as slurm:(\d+)")).FirstOrDefault(m => m.Success)?.Groups[1].Value;
-            return jobId is not null;
-        }, Timeout, "the run's system_logs to name its Slurm job");
-        return jobId!;
-    }
 
     private async Task<string?> JobStateAsync(string jobId) =>
         (await cluster.AllJobsAsync()).Select(l => l.Split('|')).FirstOrDefault(p => p[0] == jobId)?[1];
@@ -52,9 +37,9 @@ public sealed class SlurmRunStateTests(SlurmCluster cluster) : IDisposable
             await ProcessTable.WaitUntilAsync(async () => (await Task.WhenAll(fillers.Select(JobStateAsync))).All(s => s == "RUNNING"),
                 Timeout, "the filler jobs to take both nodes");
             using var host = await HostProcess.StartAsync(cluster.ServerEnvironment(_dataDir));
-            using var client = Client(host);
+            using var client = SlurmCluster.Client(host);
             var runId = await client.SubmitAsync(RunRequestBuilder.ForExample("sleep", "sleep.cwl", "v1.2").With("workflow_params", """{"seconds": 30}"""));
-            var jobId = await JobIdAsync(client, runId);
+            var jobId = await SlurmCluster.JobIdAsync(client, runId, Timeout);
             // The tasks show what the poller last saw: once it says PENDING, the run has been followed a round at least.
             await ProcessTable.WaitUntilAsync(async () => (await client.GetJsonAsync($"/runs/{runId}/tasks"))["task_logs"]!.AsArray()
                 .Any(t => t!["system_logs"]!.AsArray().Any(l => l!.GetValue<string>().StartsWith($"Slurm job {jobId} is PENDING", StringComparison.Ordinal))), Timeout, "the poller to see the job pending");
@@ -85,10 +70,10 @@ public sealed class SlurmRunStateTests(SlurmCluster cluster) : IDisposable
         string runId, jobId;
         using (var host = await HostProcess.StartAsync(environment))
         {
-            using var client = Client(host);
+            using var client = SlurmCluster.Client(host);
             runId = await client.SubmitAsync(RunRequestBuilder.ForExample("sleep", "sleep.cwl", "v1.2"));
             await client.WaitForAsync(runId, "RUNNING", Timeout);
-            jobId = await JobIdAsync(client, runId);
+            jobId = await SlurmCluster.JobIdAsync(client, runId, Timeout);
             host.Signal("KILL");
             await host.WaitForExitAsync(Timeout);
         }
@@ -106,7 +91,7 @@ public sealed class SlurmRunStateTests(SlurmCluster cluster) : IDisposable
             }
 
             using var restarted = await HostProcess.StartAsync(environment);
-            using var wes = Client(restarted);
+            using var wes = SlurmCluster.Client(restarted);
 
             Assert.Equal("SYSTEM_ERROR", await wes.WaitForTerminalAsync(runId, Timeout));
             Assert.Contains(await SystemLogsAsync(wes, runId), l => l.Contains("Slurm job 987650 is no longer known to Slurm", StringComparison.Ordinal));

@@ -58,18 +58,21 @@ public sealed class SnakemakeEngine : IWorkflowEngine
     public async Task WriteSupportFilesAsync(RunWorkspace workspace, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(workspace.EngineDir);
-        await using var resource = typeof(SnakemakeEngine).Assembly.GetManifestResourceStream(HandlerResource)
-            ?? throw new InvalidOperationException($"{HandlerResource} is missing from the build.");
-        using var reader = new StreamReader(resource);
         // A JSON string is also a valid Python string literal, whatever the run folder's path contains.
-        var script = (await reader.ReadToEndAsync(cancellationToken))
+        var script = (await ReadResourceAsync(HandlerResource, cancellationToken))
             .Replace("\"__WES_EVENTS_FILE__\"", JsonSerializer.Serialize(EventsPath(workspace)), StringComparison.Ordinal);
         await SafeFiles.WriteTextAsync(Path.Combine(workspace.EngineDir, HandlerFileName), script, cancellationToken);
         File.Delete(EventsPath(workspace));
-        await using var status = typeof(SnakemakeEngine).Assembly.GetManifestResourceStream(SlurmStatusResource)
-            ?? throw new InvalidOperationException($"{SlurmStatusResource} is missing from the build.");
-        using var statusReader = new StreamReader(status);
-        await SafeFiles.WriteTextAsync(Path.Combine(workspace.EngineDir, SlurmStatusFileName), await statusReader.ReadToEndAsync(cancellationToken), cancellationToken);
+        await SafeFiles.WriteTextAsync(
+            Path.Combine(workspace.EngineDir, SlurmStatusFileName), await ReadResourceAsync(SlurmStatusResource, cancellationToken), cancellationToken);
+    }
+
+    private static async Task<string> ReadResourceAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var resource = typeof(SnakemakeEngine).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"{name} is missing from the build.");
+        using var reader = new StreamReader(resource);
+        return await reader.ReadToEndAsync(cancellationToken);
     }
 
     public IReadOnlyList<string> BuildArguments(EngineInvocation invocation)
