@@ -79,9 +79,6 @@ public sealed partial class SlurmProvider(
         return HandlePrefix + jobId;
     }
 
-    public Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken stop) =>
-        FollowAsync(request, handle, stop, CancellationToken.None);
-
     public async Task<ExecutionResult> FollowAsync(ExecutionRequest request, string handle, CancellationToken cancel, CancellationToken leave)
     {
         if (JobId(handle) is not { } jobId)
